@@ -1,0 +1,757 @@
+import logging
+from contextlib import contextmanager
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from omni_connectors.core import errors as cerr
+from omni_connectors.core.planner import DirtyItem, QtyRules, plan_prices, plan_stock
+
+_logger = logging.getLogger(__name__)
+
+#: advisory lock namespace ("omni" in ASCII) used with the channel id
+LOCK_NAMESPACE = 0x6F6D6E69
+LOCK_KINDS = {"stock": 1, "price": 2, "orders": 3, "reconcile": 4}
+#: job priorities: stock first, then prices, then catalogue and order work
+PRIORITY = {"stock": 5, "price": 15, "orders": 10, "reconcile": 30}
+
+
+class OmniChannel(models.Model):
+    _name = "omni.channel"
+    _description = "Sales Channel"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "sequence, name"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    channel_type = fields.Selection(
+        [("generic", "Generic API (test channel)")],
+        string="Type",
+        required=True,
+        tracking=True,
+        help="Which marketplace or shop this channel talks to. Connector addons "
+        "add their types.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    currency_id = fields.Many2one(related="pricelist_id.currency_id")
+    warehouse_ids = fields.Many2many(
+        "stock.warehouse",
+        string="Warehouses",
+        check_company=True,
+        help="The stock of these warehouses is summed and offered on the channel.",
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        check_company=True,
+        help="Prices sent to the channel come from this pricelist, so a channel "
+        "markup is an ordinary pricelist rule.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        help="Gets an activity when an order from this channel needs attention.",
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    environment = fields.Selection(
+        [("sandbox", "Sandbox"), ("production", "Production")],
+        default="sandbox",
+        required=True,
+        tracking=True,
+    )
+    # quantity rules, applied after summing the channel's warehouses
+    qty_buffer = fields.Float(
+        "Safety Buffer", help="Units kept back: subtracted before anything else."
+    )
+    qty_zero_at = fields.Float(
+        "Show Zero At or Below",
+        help="When the quantity after the buffer is at or below this, show 0.",
+    )
+    qty_max = fields.Integer(
+        "Maximum Shown", help="Never show more than this (0 = no maximum)."
+    )
+    qty_percent = fields.Float(
+        "Percentage Shown",
+        default=100.0,
+        help="Show this share of the quantity, rounded down.",
+    )
+    # sync switches
+    sync_stock = fields.Boolean("Sync Stock", default=True, tracking=True)
+    sync_price = fields.Boolean("Sync Prices", default=True, tracking=True)
+    sync_orders = fields.Boolean("Import Orders", default=True, tracking=True)
+    sync_delay = fields.Integer(
+        "Sync Delay (s)",
+        default=1,
+        help="Changes made within this many seconds are sent together.",
+    )
+    order_policy = fields.Selection(
+        [("confirm", "Confirm automatically"), ("review", "Leave as quotation")],
+        default="confirm",
+        required=True,
+        help="Confirmed orders reserve stock at once, which lowers the quantity "
+        "shown on every other channel.",
+    )
+    # connection (the generic channel; connector addons add their own fields)
+    api_url = fields.Char("API URL", groups="base.group_system")
+    api_key = fields.Char("API Key", groups="base.group_system", copy=False)
+    order_cursor = fields.Char(copy=False, readonly=True, groups="base.group_system")
+    event_retention_days = fields.Integer("Keep Sync Log (days)", default=30)
+    # last success times
+    last_stock_push = fields.Datetime(readonly=True, copy=False)
+    last_price_push = fields.Datetime(readonly=True, copy=False)
+    last_order_import = fields.Datetime(readonly=True, copy=False)
+    last_reconcile = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    # health
+    binding_count = fields.Integer(compute="_compute_health")
+    pending_binding_count = fields.Integer("Pending", compute="_compute_health")
+    failed_binding_count = fields.Integer("Failed Products", compute="_compute_health")
+    attention_order_count = fields.Integer(
+        "Orders Needing Attention", compute="_compute_health"
+    )
+    queue_depth = fields.Integer("Jobs Waiting", compute="_compute_health")
+    failed_job_count = fields.Integer("Failed Jobs", compute="_compute_health")
+    oldest_job_age = fields.Integer(
+        "Oldest Waiting Job (min)",
+        compute="_compute_health",
+        help="A job waiting for long means the job runner is not running or is "
+        "overloaded.",
+    )
+    health = fields.Selection(
+        [("ok", "Healthy"), ("warning", "Lagging"), ("error", "Failing")],
+        compute="_compute_health",
+    )
+
+    _sql_constraints = [
+        ("qty_percent_range", "CHECK(qty_percent >= 0 AND qty_percent <= 100)",
+         "The percentage shown must be between 0 and 100."),
+        ("sync_delay_positive", "CHECK(sync_delay >= 0)",
+         "The sync delay cannot be negative."),
+    ]
+
+    # ------------------------------------------------------------------ health
+    def _job_key(self, kind, suffix=""):
+        self.ensure_one()
+        return f"omni:{self.id}:{kind}{suffix}"
+
+    def _compute_health(self):
+        if not self.ids:
+            for channel in self:
+                channel.update({
+                    "binding_count": 0, "pending_binding_count": 0,
+                    "failed_binding_count": 0, "attention_order_count": 0,
+                    "queue_depth": 0, "failed_job_count": 0, "oldest_job_age": 0,
+                    "health": "ok",
+                })
+            return
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT channel_id, count(*),
+                   count(*) FILTER (WHERE stock_dirty OR price_dirty),
+                   count(*) FILTER (WHERE sync_state = 'error')
+              FROM omni_product_binding
+             WHERE channel_id = ANY(%s) AND active
+             GROUP BY channel_id
+            """,
+            [self.ids],
+        )
+        bindings = {row[0]: row[1:] for row in cr.fetchall()}
+        attention = dict(
+            self.env["omni.external.order"]._read_group(
+                [("channel_id", "in", self.ids), ("state", "=", "needs_attention")],
+                ["channel_id"],
+                ["__count"],
+            )
+        )
+        cr.execute(
+            """
+            SELECT split_part(identity_key, ':', 2)::int,
+                   count(*) FILTER (WHERE state IN ('pending', 'enqueued', 'started',
+                                                    'wait_dependencies')),
+                   count(*) FILTER (WHERE state = 'failed'),
+                   min(date_created) FILTER (WHERE state IN ('pending', 'enqueued'))
+              FROM queue_job
+             WHERE identity_key LIKE 'omni:%%'
+               AND split_part(identity_key, ':', 2) = ANY(%s)
+               AND state != 'done'
+             GROUP BY 1
+            """,
+            [[str(i) for i in self.ids]],
+        )
+        jobs = {row[0]: row[1:] for row in cr.fetchall()}
+        now = fields.Datetime.now()
+        for channel in self:
+            total, pending, failed = bindings.get(channel.id, (0, 0, 0))
+            depth, failed_jobs, oldest = jobs.get(channel.id, (0, 0, None))
+            age = int((now - oldest).total_seconds() // 60) if oldest else 0
+            attention_count = attention.get(channel, 0)
+            if failed_jobs or (oldest and age >= 15):
+                health = "error"
+            elif failed or attention_count or (oldest and age >= 2):
+                health = "warning"
+            else:
+                health = "ok"
+            channel.update({
+                "binding_count": total,
+                "pending_binding_count": pending,
+                "failed_binding_count": failed,
+                "attention_order_count": attention_count,
+                "queue_depth": depth,
+                "failed_job_count": failed_jobs,
+                "oldest_job_age": age,
+                "health": health,
+            })
+
+    # ------------------------------------------------------------- adapters
+    def _omni_build_adapter(self, on_call=None):
+        """Return the channel's adapter (``omni_connectors.core.ChannelAdapter``).
+
+        Each channel type's addon defines ``_omni_adapter_<type>(on_call)``;
+        the base never imports a connector other than the generic test one.
+        """
+        self.ensure_one()
+        method = getattr(self, f"_omni_adapter_{self.channel_type}", None)
+        if method is None:
+            raise UserError(
+                self.env._(
+                    "No connector is installed for channel type %(type)s.",
+                    type=self.channel_type,
+                )
+            )
+        return method(on_call)
+
+    def _omni_adapter_generic(self, on_call):
+        from omni_connectors.generic import GenericAdapter
+
+        creds = self.sudo()
+        if not creds.api_url:
+            raise UserError(
+                self.env._("Set the API URL of channel %(name)s first.", name=self.name)
+            )
+        return GenericAdapter(creds.api_url, creds.api_key or "", on_call=on_call)
+
+    def _omni_secrets(self):
+        """Literal secrets to mask in the sync log, whatever the field."""
+        self.ensure_one()
+        creds = self.sudo()
+        return [
+            creds[name]
+            for name, field in self._fields.items()
+            if field.type == "char"
+            and field.groups == "base.group_system"
+            and name != "order_cursor"
+            and creds[name]
+        ]
+
+    @contextmanager
+    def _omni_session(self, record=None):
+        """Yield an adapter whose every HTTP call is written to the sync log.
+
+        The log is written even when the work fails, in its own transaction,
+        so a rolled-back job still leaves its trace.
+        """
+        self.ensure_one()
+        calls = []
+        adapter = self._omni_build_adapter(on_call=calls.append)
+        try:
+            yield adapter
+        finally:
+            if calls:
+                self.env["omni.sync.event"]._omni_log_calls(self, calls, record=record)
+
+    def _omni_translate_error(self, err, in_job):
+        """Turn a connector error into Odoo's: retry in jobs, a message on buttons."""
+        message = str(err)
+        if in_job and getattr(err, "retryable", False):
+            seconds = getattr(err, "retry_after", None)
+            return RetryableJobError(message, seconds=int(seconds) if seconds else None)
+        if isinstance(err, cerr.AuthError):
+            message = self.env._(
+                "The channel %(name)s refused the credentials: %(error)s",
+                name=self.name,
+                error=message,
+            )
+        return UserError(message)
+
+    # ----------------------------------------------------------------- locks
+    def _omni_try_lock(self, kind):
+        """Serialize one kind of work per channel across every process.
+
+        A transaction-level advisory lock: released at commit or rollback,
+        never blocks users editing the channel.
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            [LOCK_NAMESPACE + LOCK_KINDS[kind], self.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _omni_lock_or_retry(self, kind):
+        if not self._omni_try_lock(kind):
+            raise RetryableJobError(
+                f"Another {kind} sync of channel {self.id} is running",
+                seconds=1,
+                ignore_retry=True,
+            )
+
+    # ------------------------------------------------------------- enqueueing
+    def _omni_enqueue(self, kind):
+        """Ask for one coalesced push; a waiting job with the same key absorbs it."""
+        jobs = self.env["queue.job"].browse()
+        method = {"stock": "_omni_push_stock", "price": "_omni_push_prices"}[kind]
+        label = {
+            "stock": self.env._("Push stock to %(channel)s"),
+            "price": self.env._("Push prices to %(channel)s"),
+        }[kind]
+        for channel in self:
+            delayed = getattr(
+                channel.with_delay(
+                    priority=PRIORITY[kind],
+                    eta=channel.sync_delay or None,
+                    identity_key=channel._job_key(kind),
+                    description=label % {"channel": channel.name},
+                ),
+                method,
+            )()
+            jobs |= delayed.db_record()
+        return jobs
+
+    # ------------------------------------------------------- stock: the truth
+    def _omni_available_to_sell(self, products):
+        """On hand in the channel's warehouses minus outgoing demand, per product.
+
+        Outgoing demand is every move not yet done that leaves those
+        warehouses, reserved or not. Two grouped queries for the whole batch.
+        Quantities are in the product's unit of measure, before quantity rules.
+        """
+        self.ensure_one()
+        product_ids = list(products.ids if hasattr(products, "ids") else products)
+        result = dict.fromkeys(product_ids, 0.0)
+        paths = [f"{w.view_location_id.parent_path}%" for w in self.warehouse_ids]
+        if not product_ids or not paths:
+            return result
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT q.product_id, SUM(q.quantity)
+              FROM stock_quant q
+              JOIN stock_location l ON l.id = q.location_id
+             WHERE q.product_id = ANY(%s)
+               AND l.usage = 'internal'
+               AND l.parent_path LIKE ANY(%s)
+             GROUP BY q.product_id
+            """,
+            [product_ids, paths],
+        )
+        for product_id, qty in cr.fetchall():
+            result[product_id] += qty or 0.0
+        cr.execute(
+            """
+            SELECT m.product_id, SUM(m.product_qty)
+              FROM stock_move m
+              JOIN stock_location s ON s.id = m.location_id
+              JOIN stock_location d ON d.id = m.location_dest_id
+             WHERE m.product_id = ANY(%s)
+               AND m.state IN ('waiting', 'confirmed', 'partially_available', 'assigned')
+               AND s.parent_path LIKE ANY(%s)
+               AND NOT (d.parent_path LIKE ANY(%s))
+             GROUP BY m.product_id
+            """,
+            [product_ids, paths, paths],
+        )
+        for product_id, qty in cr.fetchall():
+            result[product_id] -= qty or 0.0
+        return result
+
+    def _omni_channel_rules(self):
+        self.ensure_one()
+        return QtyRules(
+            buffer=self.qty_buffer,
+            zero_at=self.qty_zero_at,
+            maximum=self.qty_max,
+            percent=self.qty_percent,
+        )
+
+    def _omni_dirty_rows(self, kind, limit=None):
+        """Dirty bindings of this channel as plain rows (no ORM cache)."""
+        self.ensure_one()
+        flag, seq, last = {
+            "stock": ("stock_dirty", "stock_seq", "last_qty"),
+            "price": ("price_dirty", "price_seq", "last_price"),
+        }[kind]
+        query = SQL(
+            """
+            SELECT b.id, b.product_id, COALESCE(NULLIF(b.external_id, ''), b.sku),
+                   b.%(seq)s, b.%(last)s, b.%(date)s IS NULL,
+                   b.override_rules, b.qty_buffer, b.qty_zero_at, b.qty_max,
+                   b.qty_percent
+              FROM omni_product_binding b
+              JOIN product_product p ON p.id = b.product_id
+              JOIN product_template t ON t.id = p.product_tmpl_id
+             WHERE b.channel_id = %(channel)s AND b.active AND b.%(flag)s
+               %(storable)s
+             ORDER BY b.id
+             %(limit)s
+            """,
+            seq=SQL.identifier(seq),
+            last=SQL.identifier(last),
+            date=SQL.identifier("last_stock_date" if kind == "stock" else "last_price_date"),
+            flag=SQL.identifier(flag),
+            channel=self.id,
+            storable=SQL("AND t.is_storable") if kind == "stock" else SQL(""),
+            limit=SQL("LIMIT %s", limit) if limit else SQL(""),
+        )
+        self.env.cr.execute(query)
+        return self.env.cr.fetchall()
+
+    def _omni_plan_stock(self, batch_limit):
+        rows = self._omni_dirty_rows("stock")
+        available = self._omni_available_to_sell([row[1] for row in rows])
+        default = self._omni_channel_rules()
+        items = []
+        for bid, pid, key, seq, last, never, override, buf, zero, mx, pct in rows:
+            rules = QtyRules(buf, zero, mx, pct) if override else default
+            items.append(
+                DirtyItem(bid, key, seq, None if never else last, available[pid], rules)
+            )
+        return plan_stock(items, batch_limit, default)
+
+    def _omni_plan_prices(self, batch_limit):
+        rows = self._omni_dirty_rows("price")
+        products = self.env["product.product"].browse([row[1] for row in rows])
+        prices = self.pricelist_id._get_products_price(products, 1.0) if products else {}
+        items = [
+            DirtyItem(bid, key, seq, None if never else last, prices.get(pid, 0.0))
+            for bid, pid, key, seq, last, never, *_rest in rows
+        ]
+        return plan_prices(items, batch_limit, self.currency_id.decimal_places or 2)
+
+    # --------------------------------------------------------------- pushing
+    def _omni_push_stock(self):
+        """Job: push changed quantities of this channel (serialized per channel)."""
+        self.ensure_one()
+        if not (self.active and self.sync_stock):
+            return "stock sync is off"
+        self._omni_lock_or_retry("stock")
+        return self._omni_push("stock")
+
+    def _omni_push_prices(self):
+        """Job: push changed prices of this channel (serialized per channel)."""
+        self.ensure_one()
+        if not (self.active and self.sync_price and self.pricelist_id):
+            return "price sync is off"
+        self._omni_lock_or_retry("price")
+        return self._omni_push("price")
+
+    def _omni_push(self, kind, in_job=True):
+        Binding = self.env["omni.product.binding"]
+        sent = 0
+        with self._omni_session() as adapter:
+            if kind == "stock":
+                plan = self._omni_plan_stock(adapter.batch_limit)
+                push = adapter.push_stock
+            else:
+                plan = self._omni_plan_prices(adapter.batch_limit)
+                push = adapter.push_prices
+            Binding._omni_record_unchanged(kind, plan.unchanged)
+            for batch in plan.to_push:
+                try:
+                    result = push([update for _item, update in batch])
+                except cerr.OmniConnectorError as err:
+                    self._omni_note_failure(kind, err)
+                    raise self._omni_translate_error(err, in_job) from err
+                Binding._omni_record_pushed(kind, batch, result)
+                sent += len(batch)
+        self._omni_note_success(kind)
+        return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
+
+    def _omni_note_success(self, kind):
+        field = {"stock": "last_stock_push", "price": "last_price_push",
+                 "orders": "last_order_import", "reconcile": "last_reconcile"}[kind]
+        self.env["omni.sync.event"]._omni_write_outside(
+            self, lambda channel: channel.write({field: fields.Datetime.now(),
+                                                  "last_error": False})
+        )
+
+    def _omni_note_failure(self, kind, err):
+        message = f"{kind}: {err}"
+        self.env["omni.sync.event"]._omni_write_outside(
+            self, lambda channel: channel.write({"last_error": message})
+        )
+
+    # ------------------------------------------------------------ buttons
+    def _omni_run_now(self, kind):
+        """Run a push at once from a button, with a readable error."""
+        for channel in self:
+            if not channel._omni_try_lock(kind):
+                raise UserError(
+                    self.env._(
+                        "A sync of %(name)s is already running; try again in a moment.",
+                        name=channel.name,
+                    )
+                )
+            channel._omni_push(kind, in_job=False)
+
+    def action_test_connection(self):
+        self.ensure_one()
+        with self._omni_session() as adapter:
+            try:
+                info = adapter.test_connection()
+            except cerr.OmniConnectorError as err:
+                raise self._omni_translate_error(err, in_job=False) from err
+        if not info.ok:
+            raise UserError(
+                self.env._("Connection failed: %(message)s", message=info.message)
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Connection works"),
+                "message": info.account or info.message or self.name,
+                "type": "success",
+                "sticky": False,
+            },
+        }
+
+    def _omni_notify_queued(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "info", "sticky": False},
+        }
+
+    def action_sync_stock_now(self):
+        self.env["omni.product.binding"].search(
+            [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
+        )._omni_mark_dirty(("stock",))
+        self._omni_enqueue("stock")
+        return self._omni_notify_queued(self.env._("Stock push queued."))
+
+    def action_sync_prices_now(self):
+        self.env["omni.product.binding"].search(
+            [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
+        )._omni_mark_dirty(("price",))
+        self._omni_enqueue("price")
+        return self._omni_notify_queued(self.env._("Price push queued."))
+
+    def action_full_resync(self):
+        """Forget what was last sent and send everything again."""
+        bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
+        bindings.write({"last_stock_date": False, "last_price_date": False})
+        bindings._omni_mark_dirty(("stock", "price"))
+        self._omni_enqueue("stock")
+        self._omni_enqueue("price")
+        for channel in self:
+            channel.message_post(
+                body=self.env._(
+                    "Full resync requested for %(count)s products.",
+                    count=len(bindings.filtered(lambda b, c=channel: b.channel_id == c)),
+                )
+            )
+        return self._omni_notify_queued(self.env._("Full resync queued."))
+
+    def action_import_orders_now(self):
+        for channel in self:
+            channel.with_delay(
+                priority=PRIORITY["orders"],
+                identity_key=channel._job_key("orders"),
+                description=self.env._("Import orders from %(channel)s", channel=channel.name),
+            )._omni_import_orders()
+        return self._omni_notify_queued(self.env._("Order import queued."))
+
+    def action_reconcile_now(self):
+        for channel in self:
+            channel.with_delay(
+                priority=PRIORITY["reconcile"],
+                identity_key=channel._job_key("reconcile"),
+                description=self.env._("Check stock shown on %(channel)s", channel=channel.name),
+            )._omni_reconcile()
+        return self._omni_notify_queued(self.env._("Stock check queued."))
+
+    # ---------------------------------------------------------- list actions
+    def _omni_open(self, model, domain, name, context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": context or {},
+        }
+
+    def action_open_bindings(self):
+        return self._omni_open(
+            "omni.product.binding", [("channel_id", "in", self.ids)],
+            self.env._("Products on channel"), {"default_channel_id": self.id})
+
+    def action_open_pending_bindings(self):
+        return self._omni_open(
+            "omni.product.binding",
+            [("channel_id", "in", self.ids), "|", ("stock_dirty", "=", True),
+             ("price_dirty", "=", True)],
+            self.env._("Waiting to be sent"))
+
+    def action_open_failed_bindings(self):
+        return self._omni_open(
+            "omni.product.binding",
+            [("channel_id", "in", self.ids), ("sync_state", "=", "error")],
+            self.env._("Failed products"))
+
+    def action_open_attention_orders(self):
+        return self._omni_open(
+            "omni.external.order",
+            [("channel_id", "in", self.ids), ("state", "=", "needs_attention")],
+            self.env._("Orders needing attention"))
+
+    def action_open_jobs(self):
+        keys = [f"omni:{cid}:%" for cid in self.ids]
+        domain = ["|"] * (len(keys) - 1) + [("identity_key", "=like", k) for k in keys]
+        return self._omni_open(
+            "queue.job", domain + [("state", "!=", "done")], self.env._("Sync jobs"))
+
+    def action_open_events(self):
+        return self._omni_open(
+            "omni.sync.event", [("channel_id", "in", self.ids)], self.env._("Sync log"))
+
+    # ----------------------------------------------------------- crons
+    @api.model
+    def _cron_sweep(self):
+        """Safety net: a channel with dirty bindings and no waiting job gets one.
+
+        Covers a change committed at the very moment a job started, and jobs
+        lost with a database restore.
+        """
+        for kind, flag in (("stock", "stock_dirty"), ("price", "price_dirty")):
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT b.channel_id FROM omni_product_binding b
+                      JOIN omni_channel c ON c.id = b.channel_id
+                     WHERE b.%s AND b.active AND c.active
+                       AND NOT EXISTS (
+                           SELECT 1 FROM queue_job j
+                            WHERE j.identity_key = 'omni:' || c.id || ':' || %s
+                              AND j.state IN ('pending', 'enqueued', 'started'))
+                    """,
+                    SQL.identifier(flag),
+                    kind,
+                )
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if ids:
+                self.browse(ids)._omni_enqueue(kind)
+
+    @api.model
+    def _cron_import_orders(self):
+        self.search([("sync_orders", "=", True)]).action_import_orders_now()
+
+    @api.model
+    def _cron_reconcile(self):
+        self.search([("sync_stock", "=", True)]).action_reconcile_now()
+
+    # ------------------------------------------------------------ orders in
+    def _omni_import_orders(self):
+        """Job: fetch new and changed orders, store them raw, map each in its own job."""
+        self.ensure_one()
+        if not (self.active and self.sync_orders):
+            return "order import is off"
+        self._omni_lock_or_retry("orders")
+        ExternalOrder = self.env["omni.external.order"]
+        received = changed = 0
+        cursor = self.sudo().order_cursor or None
+        with self._omni_session() as adapter:
+            for _page in range(100):  # bounded: 100 pages per run, the next run goes on
+                try:
+                    batch = adapter.fetch_orders(cursor)
+                except cerr.OmniConnectorError as err:
+                    self._omni_note_failure("orders", err)
+                    raise self._omni_translate_error(err, in_job=True) from err
+                records = ExternalOrder._omni_store(self, batch.orders)
+                received += len(batch.orders)
+                changed += len(records)
+                records._omni_enqueue_processing()
+                if batch.cursor:
+                    cursor = batch.cursor
+                    self.sudo().order_cursor = cursor
+                if not batch.has_more:
+                    break
+        self._omni_note_success("orders")
+        return f"{received} received, {changed} new or changed"
+
+    # -------------------------------------------------------- reconciliation
+    def _omni_reconcile(self):
+        """Job: read back what the channel shows and repair drift."""
+        self.ensure_one()
+        self._omni_lock_or_retry("reconcile")
+        Binding = self.env["omni.product.binding"]
+        with self._omni_session() as adapter:
+            if not adapter.can_read_stock:
+                return "the channel cannot report its stock"
+            try:
+                remote = {offer.key: offer for offer in adapter.list_offers()}
+            except cerr.OmniConnectorError as err:
+                raise self._omni_translate_error(err, in_job=True) from err
+        bindings = Binding.search([("channel_id", "=", self.id), ("active", "=", True),
+                                   ("product_id.is_storable", "=", True)])
+        available = self._omni_available_to_sell(bindings.product_id)
+        default = self._omni_channel_rules()
+        drift, missing = Binding.browse(), Binding.browse()
+        for binding in bindings:
+            offer = remote.get(binding.external_id or binding.sku)
+            if offer is None:
+                missing |= binding
+                continue
+            rules = binding._omni_rules() or default
+            expected = rules.apply(available[binding.product_id.id])
+            if offer.quantity is not None and int(offer.quantity) != expected:
+                drift |= binding
+                binding.write({"last_qty": int(offer.quantity)})
+        if drift:
+            drift._omni_mark_dirty(("stock",))
+        if missing:
+            missing.write({
+                "sync_state": "error",
+                "last_error": self.env._("The channel does not show this offer."),
+            })
+        self.message_post(
+            body=self.env._(
+                "Stock check: %(checked)s products compared, %(drift)s differed and "
+                "were queued for correction, %(missing)s not found on the channel.",
+                checked=len(bindings), drift=len(drift), missing=len(missing),
+            )
+        )
+        self._omni_note_success("reconcile")
+        return f"{len(bindings)} checked, {len(drift)} drifted, {len(missing)} missing"
+
+    # -------------------------------------------------------------- defaults
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        for channel in channels.filtered(lambda c: not c.warehouse_ids):
+            warehouse = self.env["stock.warehouse"].search(
+                [("company_id", "=", channel.company_id.id)], limit=1
+            )
+            channel.warehouse_ids = warehouse
+        return channels
+
+    def write(self, vals):
+        res = super().write(vals)
+        rule_fields = {"qty_buffer", "qty_zero_at", "qty_max", "qty_percent",
+                       "warehouse_ids", "sync_stock", "active"}
+        if rule_fields & set(vals):
+            bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
+            bindings._omni_mark_dirty(("stock",))
+        if {"pricelist_id", "sync_price", "active"} & set(vals):
+            bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
+            bindings._omni_mark_dirty(("price",))
+        return res

@@ -1,0 +1,433 @@
+import hashlib
+import json
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from omni_connectors.core import errors as cerr
+from omni_connectors.core.models import OrderState, RawOrder
+
+_logger = logging.getLogger(__name__)
+
+
+class OmniMappingError(Exception):
+    """An order that cannot become a sale order as it is; a person must look."""
+
+
+class OmniExternalOrder(models.Model):
+    _name = "omni.external.order"
+    _description = "Order from a Channel"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _rec_name = "external_id"
+    _check_company_auto = True
+
+    channel_id = fields.Many2one(
+        "omni.channel", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    external_id = fields.Char("Order Number", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("imported", "Imported"),
+            ("needs_attention", "Needs attention"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="received",
+        required=True,
+        index=True,
+        tracking=True,
+        readonly=True,
+    )
+    attention_reason = fields.Text(readonly=True, tracking=True)
+    raw_payload = fields.Text("Raw Payload", readonly=True)
+    payload_hash = fields.Char(readonly=True, index=True)
+    updated_marker = fields.Char("Channel Change Stamp", readonly=True)
+    receive_count = fields.Integer("Times Received", default=1, readonly=True)
+    last_received = fields.Datetime(readonly=True)
+    sale_order_id = fields.Many2one("sale.order", readonly=True, index=True, copy=False)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    remote_status = fields.Char("Status on Channel", readonly=True)
+    order_date = fields.Datetime(readonly=True)
+    amount_total = fields.Float(readonly=True, digits="Product Price")
+    customer_name = fields.Char(readonly=True)
+    customer_phone = fields.Char(readonly=True)
+    customer_email = fields.Char(readonly=True)
+    comment = fields.Text("Buyer's Comment", readonly=True)
+    delivery_service = fields.Char(readonly=True)
+    delivery_method = fields.Char(readonly=True)
+    delivery_city = fields.Char(readonly=True)
+    delivery_city_ref = fields.Char("City Ref", readonly=True)
+    delivery_warehouse = fields.Char("Pickup Point", readonly=True)
+    delivery_warehouse_ref = fields.Char("Pickup Point Ref", readonly=True)
+    delivery_address = fields.Char(readonly=True)
+    recipient_name = fields.Char(readonly=True)
+    recipient_phone = fields.Char(readonly=True)
+    ttn = fields.Char("Waybill (TTN)", readonly=True)
+    payment_method = fields.Char(readonly=True)
+    is_paid = fields.Boolean("Paid", readonly=True)
+    cash_on_delivery = fields.Boolean(readonly=True)
+
+    _sql_constraints = [
+        ("channel_external_uniq", "unique(channel_id, external_id)",
+         "This order of this channel is already stored."),
+    ]
+
+    # ------------------------------------------------------------ storing
+    @staticmethod
+    def _omni_serialize(raw):
+        if raw.payload is not None:
+            return json.dumps(raw.payload, ensure_ascii=False, sort_keys=True, default=str)
+        return raw.body or ""
+
+    @api.model
+    def _omni_store(self, channel, raw_orders):
+        """Store raw payloads once per (channel, external id).
+
+        One INSERT .. ON CONFLICT per payload: concurrent imports of the same
+        order end in one row. Returns the records that are new or whose payload
+        changed; an identical re-delivery returns nothing.
+        """
+        changed_ids = []
+        now = fields.Datetime.now()
+        for raw in raw_orders:
+            text = self._omni_serialize(raw)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            external_id = (raw.external_id or "").strip() or f"unreadable-{digest[:16]}"
+            self.env.cr.execute(
+                """
+                INSERT INTO omni_external_order AS o
+                       (channel_id, company_id, external_id, raw_payload, payload_hash,
+                        updated_marker, state, receive_count, last_received,
+                        create_uid, write_uid, create_date, write_date)
+                VALUES (%(channel)s, %(company)s, %(ext)s, %(text)s, %(hash)s, %(marker)s,
+                        'received', 1, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s)
+                ON CONFLICT (channel_id, external_id) DO UPDATE
+                   SET raw_payload = EXCLUDED.raw_payload,
+                       payload_hash = EXCLUDED.payload_hash,
+                       updated_marker = EXCLUDED.updated_marker,
+                       receive_count = o.receive_count + 1,
+                       last_received = EXCLUDED.last_received,
+                       state = CASE WHEN o.state = 'needs_attention' THEN o.state
+                                    ELSE 'received' END,
+                       write_date = EXCLUDED.write_date
+                 WHERE o.payload_hash IS DISTINCT FROM EXCLUDED.payload_hash
+                RETURNING o.id
+                """,
+                {
+                    "channel": channel.id,
+                    "company": channel.company_id.id,
+                    "ext": external_id,
+                    "text": text,
+                    "hash": digest,
+                    "marker": raw.updated_marker or None,
+                    "now": now,
+                    "uid": self.env.uid,
+                },
+            )
+            row = self.env.cr.fetchone()
+            if row:
+                changed_ids.append(row[0])
+        self.invalidate_model()
+        return self.browse(changed_ids)
+
+    def _omni_enqueue_processing(self):
+        for order in self:
+            order.with_delay(
+                priority=10,
+                identity_key=order.channel_id._job_key("order", f":{order.id}"),
+                description=self.env._(
+                    "Import order %(number)s from %(channel)s",
+                    number=order.external_id,
+                    channel=order.channel_id.name,
+                ),
+            )._omni_process()
+
+    # ------------------------------------------------------------- mapping
+    def _omni_lock(self):
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM omni_external_order WHERE id = %s FOR UPDATE NOWAIT",
+                    [self.id],
+                )
+        except psycopg2.errors.LockNotAvailable as err:
+            raise RetryableJobError(
+                "Order is being processed", seconds=2, ignore_retry=True
+            ) from err
+
+    def _omni_process(self):
+        """Job: turn the stored payload into a sale order, or explain why not."""
+        self.ensure_one()
+        self._omni_lock()
+        self.invalidate_recordset()
+        channel = self.channel_id
+        raw = RawOrder(
+            external_id=self.external_id,
+            payload=self._omni_payload(),
+            body=self.raw_payload or "",
+            updated_marker=self.updated_marker or "",
+        )
+        try:
+            with self.env.cr.savepoint():
+                adapter = channel._omni_build_adapter()
+                order = adapter.parse_order(raw) if raw.payload is not None else None
+                if order is None:
+                    raise cerr.PayloadError(
+                        self.env._("The channel sent a payload that is not valid JSON.")
+                    )
+                self._omni_apply(order)
+        except (cerr.OmniConnectorError, OmniMappingError, UserError) as err:
+            if isinstance(err, cerr.OmniConnectorError) and err.retryable:
+                raise RetryableJobError(str(err)) from err
+            self._omni_needs_attention(str(err))
+            return f"needs attention: {err}"
+        return f"{self.state}: {self.sale_order_id.name or ''}"
+
+    def _omni_payload(self):
+        try:
+            payload = json.loads(self.raw_payload or "")
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    def _omni_needs_attention(self, reason):
+        self.write({"state": "needs_attention", "attention_reason": reason})
+        activity_type = self.env.ref(
+            "omni_channel_base.mail_activity_omni_attention", raise_if_not_found=False
+        )
+        if activity_type and not self.activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type
+        ):
+            self.activity_schedule(
+                activity_type_id=activity_type.id,
+                user_id=(self.channel_id.user_id or self.env.user).id,
+                note=reason,
+            )
+
+    def _omni_order_vals(self, order):
+        delivery, payment, customer = order.delivery, order.payment, order.customer
+        return {
+            "remote_status": order.remote_status or order.state.value,
+            "order_date": order.created_at.replace(tzinfo=None) if order.created_at else False,
+            "amount_total": float(order.total or 0),
+            "customer_name": customer.name
+            or " ".join(p for p in (customer.first_name, customer.last_name) if p),
+            "customer_phone": customer.phone,
+            "customer_email": customer.email,
+            "comment": order.comment,
+            "delivery_service": delivery.service,
+            "delivery_method": delivery.method,
+            "delivery_city": delivery.city_name,
+            "delivery_city_ref": delivery.city_ref,
+            "delivery_warehouse": delivery.warehouse_name,
+            "delivery_warehouse_ref": delivery.warehouse_ref,
+            "delivery_address": delivery.address,
+            "recipient_name": delivery.recipient_name,
+            "recipient_phone": delivery.recipient_phone,
+            "ttn": delivery.ttn,
+            "payment_method": payment.method_name or payment.method,
+            "is_paid": payment.is_paid,
+            "cash_on_delivery": payment.cash_on_delivery,
+        }
+
+    def _omni_apply(self, order):
+        self.write(self._omni_order_vals(order))
+        sale = self.sale_order_id
+        if order.state in (OrderState.CANCELLED, OrderState.RETURNED):
+            self._omni_cancel_sale(order)
+            return
+        if sale:
+            self._omni_update_sale(order)
+            return
+        partner = self.env["res.partner"]._omni_find_or_create(order.customer)
+        lines = self._omni_map_lines(order)
+        sale = self._omni_create_sale(partner, lines)
+        self.write({"sale_order_id": sale.id, "partner_id": partner.id})
+        self._omni_confirm_if_possible()
+
+    def _omni_map_lines(self, order):
+        """(product, quantity, unit price, name) per line, or one error listing all."""
+        if not order.lines:
+            raise OmniMappingError(self.env._("The order has no lines."))
+        keys = {line.sku for line in order.lines if line.sku}
+        bindings = self.env["omni.product.binding"].search(
+            [("channel_id", "=", self.channel_id.id), "|",
+             ("sku", "in", list(keys)), ("external_id", "in", list(keys))]
+        )
+        by_key = {}
+        for binding in bindings:
+            for key in (binding.sku, binding.external_id):
+                if key:
+                    by_key[key] = binding.product_id
+        unknown = sorted({line.sku or "?" for line in order.lines if line.sku not in by_key})
+        if unknown:
+            raise OmniMappingError(
+                self.env._(
+                    "Unknown SKU on this channel: %(skus)s. Bind the products "
+                    "(Omnichannel > Bindings), then press Retry.",
+                    skus=", ".join(unknown),
+                )
+            )
+        return [
+            (by_key[line.sku], float(line.quantity), float(line.unit_price), line.name)
+            for line in order.lines
+        ]
+
+    def _omni_create_sale(self, partner, lines):
+        channel = self.channel_id
+        warehouse = channel.warehouse_ids[:1]
+        vals = {
+            "partner_id": partner.id,
+            "company_id": channel.company_id.id,
+            "omni_channel_id": channel.id,
+            "omni_external_id": self.external_id,
+            "client_order_ref": self.external_id,
+            "origin": f"{channel.name}: {self.external_id}",
+            "note": self.comment or False,
+            "order_line": [
+                (0, 0, {
+                    "product_id": product.id,
+                    "product_uom_qty": qty,
+                    "price_unit": price,
+                    "name": name or product.display_name,
+                })
+                for product, qty, price, name in lines
+            ],
+        }
+        if warehouse:
+            vals["warehouse_id"] = warehouse.id
+        if channel.team_id:
+            vals["team_id"] = channel.team_id.id
+        if channel.user_id:
+            vals["user_id"] = channel.user_id.id
+        sale = self.env["sale.order"].with_company(channel.company_id).create(vals)
+        # the channel's prices win over the pricelist's
+        for line, (_product, _qty, price, _name) in zip(sale.order_line, lines, strict=True):
+            if float_compare(line.price_unit, price, precision_digits=6):
+                line.price_unit = price
+        sale.message_post(
+            body=self.env._(
+                "Imported from %(channel)s, order %(number)s.",
+                channel=channel.name,
+                number=self.external_id,
+            )
+        )
+        return sale
+
+    def _omni_shortages(self):
+        """Lines the channel's warehouses cannot cover, as readable text."""
+        sale = self.sale_order_id
+        lines = sale.order_line.filtered(lambda l: l.product_id.is_storable)
+        if not lines:
+            return []
+        available = self.channel_id._omni_available_to_sell(lines.product_id)
+        needed = {}
+        for line in lines:
+            needed[line.product_id] = needed.get(line.product_id, 0.0) + line.product_uom_qty
+        return [
+            self.env._(
+                "%(product)s: %(needed)s ordered, %(available)s available",
+                product=product.display_name,
+                needed=qty,
+                available=max(available[product.id], 0.0),
+            )
+            for product, qty in needed.items()
+            if float_compare(available[product.id], qty, precision_digits=3) < 0
+        ]
+
+    def _omni_confirm_if_possible(self):
+        sale = self.sale_order_id
+        if self.channel_id.order_policy != "confirm":
+            self.write({"state": "imported", "attention_reason": False})
+            return
+        shortages = self._omni_shortages()
+        if shortages:
+            raise OmniMappingError(
+                self.env._(
+                    "Not enough stock to reserve this order; it stays a quotation. %(lines)s",
+                    lines="; ".join(shortages),
+                )
+            )
+        sale.action_confirm()
+        self.write({"state": "imported", "attention_reason": False})
+
+    def _omni_update_sale(self, order):
+        sale = self.sale_order_id
+        current = sorted(
+            (line.product_id.id, line.product_uom_qty) for line in sale.order_line
+            if not line.display_type
+        )
+        mapped = self._omni_map_lines(order)
+        wanted = sorted((product.id, qty) for product, qty, _p, _n in mapped)
+        if current != wanted:
+            if sale.state in ("draft", "sent"):
+                sale.order_line.unlink()
+                sale.write({"order_line": [
+                    (0, 0, {"product_id": p.id, "product_uom_qty": q, "price_unit": pr,
+                            "name": n or p.display_name})
+                    for p, q, pr, n in mapped
+                ]})
+            else:
+                raise OmniMappingError(
+                    self.env._(
+                        "The order lines were changed on the channel after the sale "
+                        "order was confirmed. Adjust %(sale)s by hand, then press Retry.",
+                        sale=sale.name,
+                    )
+                )
+        sale.message_post(
+            body=self.env._(
+                "Order updated on %(channel)s (status: %(status)s).",
+                channel=self.channel_id.name,
+                status=self.remote_status,
+            )
+        )
+        if sale.state in ("draft", "sent"):
+            self._omni_confirm_if_possible()
+        else:
+            self.write({"state": "imported", "attention_reason": False})
+
+    def _omni_cancel_sale(self, order):
+        sale = self.sale_order_id
+        if sale and sale.state != "cancel":
+            sale.with_context(disable_cancel_warning=True)._action_cancel()
+            sale.message_post(
+                body=self.env._(
+                    "Cancelled on %(channel)s (%(reason)s); stock released.",
+                    channel=self.channel_id.name,
+                    reason=order.cancel_reason or order.remote_status or "-",
+                )
+            )
+        self.write({"state": "cancelled", "attention_reason": False})
+        self.activity_ids.action_done()
+
+    # ------------------------------------------------------------ buttons
+    def action_retry(self):
+        for order in self:
+            order.write({"state": "received"})
+            order.activity_ids.action_done()
+        self._omni_enqueue_processing()
+        return True
+
+    def action_process_now(self):
+        """Map at once (from the form), without waiting for the job runner."""
+        for order in self:
+            order._omni_process()
+        return True
+
+    def action_open_sale(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,270 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from omni_connectors.core.planner import QtyRules
+
+DIRTY_FIELDS = {
+    "stock": ("stock_dirty", "stock_seq"),
+    "price": ("price_dirty", "price_seq"),
+}
+PRECOMMIT_KEY = "omni.changed_products"
+
+
+class OmniProductBinding(models.Model):
+    _name = "omni.product.binding"
+    _description = "Product on a Channel"
+    _order = "channel_id, id"
+    _rec_name = "product_id"
+    _check_company_auto = True
+
+    channel_id = fields.Many2one(
+        "omni.channel", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
+    product_id = fields.Many2one(
+        "product.product",
+        string="Product",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        check_company=True,
+    )
+    external_id = fields.Char(
+        "External ID", index=True, copy=False,
+        help="The channel's own id of the offer, when it has one.",
+    )
+    sku = fields.Char(
+        "SKU / Offer ID",
+        index=True,
+        copy=False,
+        help="The key the channel knows the offer by; order lines are matched on it.",
+    )
+    active = fields.Boolean(default=True)
+    # overrides of the channel's quantity rules
+    override_rules = fields.Boolean("Own Quantity Rules")
+    qty_buffer = fields.Float("Safety Buffer")
+    qty_zero_at = fields.Float("Show Zero At or Below")
+    qty_max = fields.Integer("Maximum Shown")
+    qty_percent = fields.Float("Percentage Shown", default=100.0)
+    # what the channel was last sent
+    last_qty = fields.Integer("Last Quantity Sent", readonly=True, copy=False)
+    last_stock_date = fields.Datetime("Stock Sent On", readonly=True, copy=False)
+    last_price = fields.Float(
+        "Last Price Sent", digits="Product Price", readonly=True, copy=False
+    )
+    last_price_date = fields.Datetime("Price Sent On", readonly=True, copy=False)
+    # change capture: a flag and a counter per kind (compare-and-set)
+    stock_dirty = fields.Boolean("Stock to Send", default=True, readonly=True, copy=False)
+    stock_seq = fields.Integer(default=0, readonly=True, copy=False)
+    price_dirty = fields.Boolean("Price to Send", default=True, readonly=True, copy=False)
+    price_seq = fields.Integer(default=0, readonly=True, copy=False)
+    sync_state = fields.Selection(
+        [("new", "Not sent yet"), ("ok", "In sync"), ("error", "Failed")],
+        default="new",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+    )
+    last_error = fields.Text(readonly=True, copy=False)
+    error_count = fields.Integer(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("channel_product_uniq", "unique(channel_id, product_id)",
+         "This product is already on this channel."),
+        ("channel_external_uniq", "unique(channel_id, external_id)",
+         "Another product of this channel already has this external ID."),
+        ("channel_sku_uniq", "unique(channel_id, sku)",
+         "Another product of this channel already has this SKU."),
+    ]
+
+    @api.depends("product_id", "channel_id")
+    def _compute_display_name(self):
+        for binding in self:
+            binding.display_name = (
+                f"{binding.channel_id.name or ''} / {binding.product_id.display_name or ''}"
+            )
+
+    def _omni_rules(self):
+        self.ensure_one()
+        if not self.override_rules:
+            return None
+        return QtyRules(self.qty_buffer, self.qty_zero_at, self.qty_max, self.qty_percent)
+
+    # ------------------------------------------------------------- CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("sku") and vals.get("product_id"):
+                product = self.env["product.product"].browse(vals["product_id"])
+                vals["sku"] = product.default_code or False
+        bindings = super().create(vals_list)
+        bindings.channel_id._omni_enqueue("stock")
+        bindings.channel_id.filtered("pricelist_id")._omni_enqueue("price")
+        return bindings
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"external_id", "sku", "active", "product_id", "override_rules", "qty_buffer",
+                "qty_zero_at", "qty_max", "qty_percent"} & set(vals):
+            self._omni_mark_dirty(("stock", "price"))
+        return res
+
+    # -------------------------------------------------- marking dirty (cheap)
+    def _omni_mark_dirty(self, kinds=("stock", "price")):
+        """Flag these bindings and ask for one coalesced push per channel."""
+        if not self:
+            return
+        for kind in kinds:
+            channel_ids = self._omni_flag(kind, SQL("b.id = ANY(%s)", self.ids))
+            self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
+
+    @api.model
+    def _omni_flag(self, kind, where):
+        """One UPDATE for all matching bindings, locking them in id order.
+
+        Returns the ids of the channels concerned.
+        """
+        flag, seq = DIRTY_FIELDS[kind]
+        switch = "sync_stock" if kind == "stock" else "sync_price"
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH target AS (
+                    SELECT b.id FROM omni_product_binding b
+                      JOIN omni_channel c ON c.id = b.channel_id
+                     WHERE %(where)s AND b.active AND c.active AND c.%(switch)s
+                     ORDER BY b.id
+                       FOR NO KEY UPDATE OF b
+                )
+                UPDATE omni_product_binding b
+                   SET %(flag)s = TRUE, %(seq)s = b.%(seq)s + 1
+                  FROM target WHERE b.id = target.id
+                RETURNING b.channel_id
+                """,
+                where=where,
+                switch=SQL.identifier(switch),
+                flag=SQL.identifier(flag),
+                seq=SQL.identifier(seq),
+            )
+        )
+        channel_ids = sorted({row[0] for row in self.env.cr.fetchall()})
+        self.invalidate_model([flag, seq])
+        return channel_ids
+
+    @api.model
+    def _omni_products_changed(self, products, kinds=("stock",)):
+        """Note that these products changed; flagged once at the end of the transaction.
+
+        Called from stock moves, quants, prices...: however many calls a
+        transaction makes, the bindings get one UPDATE per kind and each
+        channel one job request, just before commit.
+        """
+        product_ids = products.ids if hasattr(products, "ids") else list(products)
+        if not product_ids:
+            return
+        precommit = self.env.cr.precommit
+        pending = precommit.data.get(PRECOMMIT_KEY)
+        if pending is None:
+            pending = precommit.data[PRECOMMIT_KEY] = {"stock": set(), "price": set()}
+            env = self.sudo().env
+
+            @precommit.add
+            def _omni_flush_changes():
+                data = precommit.data.pop(PRECOMMIT_KEY, None) or {}
+                env["omni.product.binding"]._omni_flush_products(data)
+
+        for kind in kinds:
+            pending[kind].update(product_ids)
+
+    @api.model
+    def _omni_flush_products(self, data):
+        for kind in ("stock", "price"):
+            product_ids = sorted(data.get(kind) or ())
+            if not product_ids:
+                continue
+            channel_ids = self._omni_flag(kind, SQL("b.product_id = ANY(%s)", product_ids))
+            self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
+        self.env.flush_all()
+
+    @api.model
+    def _omni_all_of_channels(self, channels, kinds):
+        for kind in kinds:
+            channel_ids = self._omni_flag(kind, SQL("b.channel_id = ANY(%s)", channels.ids))
+            self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
+
+    # ------------------------------------------- recording results (the job)
+    def _omni_apply_results(self, kind, rows):
+        """Write what was sent, clearing the flag only if nothing changed since.
+
+        ``rows`` are (binding id, seq read, value sent or None, error or None).
+        A binding whose counter moved during the push stays dirty: the change
+        that arrived meanwhile is sent by the next job.
+        """
+        if not rows:
+            return
+        flag, seq = DIRTY_FIELDS[kind]
+        last, date = ("last_qty", "last_stock_date") if kind == "stock" else (
+            "last_price", "last_price_date")
+        ids, seqs, values, errors = (list(col) for col in zip(*rows, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE omni_product_binding b
+                   SET %(flag)s = (b.%(seq)s <> v.seq),
+                       %(last)s = CASE WHEN v.err IS NULL THEN COALESCE(v.val, b.%(last)s)
+                                       ELSE b.%(last)s END,
+                       %(date)s = CASE WHEN v.err IS NULL AND v.val IS NOT NULL
+                                       THEN now() AT TIME ZONE 'UTC' ELSE b.%(date)s END,
+                       sync_state = CASE WHEN v.err IS NULL THEN 'ok' ELSE 'error' END,
+                       last_error = v.err,
+                       error_count = CASE WHEN v.err IS NULL THEN 0
+                                          ELSE b.error_count + 1 END
+                  FROM (SELECT unnest(%(ids)s::int[]) AS id,
+                               unnest(%(seqs)s::int[]) AS seq,
+                               unnest(%(vals)s::numeric[]) AS val,
+                               unnest(%(errs)s::text[]) AS err) v
+                 WHERE b.id = v.id
+                """,
+                flag=SQL.identifier(flag),
+                seq=SQL.identifier(seq),
+                last=SQL.identifier(last),
+                date=SQL.identifier(date),
+                ids=ids,
+                seqs=seqs,
+                vals=values,
+                errs=errors,
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _omni_record_unchanged(self, kind, items):
+        rows = [(item.binding_id, item.seq, None, None) for item in items]
+        self.env["omni.sync.event"]._omni_write_outside(
+            self, lambda model: model._omni_apply_results(kind, rows)
+        )
+
+    @api.model
+    def _omni_record_pushed(self, kind, batch, result):
+        accepted = {str(key) for key in result.accepted}
+        rows = []
+        for item, update in batch:
+            value = update.quantity if kind == "stock" else update.price
+            key = str(update.key)
+            if key in result.rejected:
+                rows.append((item.binding_id, item.seq, None, str(result.rejected[key])))
+            elif key in accepted:
+                rows.append((item.binding_id, item.seq, value, None))
+            else:
+                rows.append((item.binding_id, item.seq, None,
+                             "The channel did not confirm this update."))
+        self.env["omni.sync.event"]._omni_write_outside(
+            self, lambda model: model._omni_apply_results(kind, rows)
+        )
+
+    # ------------------------------------------------------------ buttons
+    def action_retry(self):
+        self.write({"sync_state": "new", "last_error": False})
+        self._omni_mark_dirty(("stock", "price"))
+        return True

@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from omni_connectors.core import errors as cerr
+from omni_connectors.core.phone import normalize_email, normalize_phone
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    omni_phone = fields.Char(
+        "Normalized Phone",
+        compute="_compute_omni_phone",
+        store=True,
+        index=True,
+        help="The phone in international form (+380...), used to recognise the same "
+        "buyer across channels.",
+    )
+    omni_channel_ids = fields.Many2many(
+        "omni.channel", compute="_compute_omni_channel_ids", string="Buys On"
+    )
+
+    @api.depends("phone")
+    def _compute_omni_phone(self):
+        for partner in self:
+            try:
+                partner.omni_phone = normalize_phone(partner.phone) if partner.phone else False
+            except cerr.OmniConnectorError:
+                partner.omni_phone = False
+
+    def _compute_omni_channel_ids(self):
+        groups = dict(
+            self.env["sale.order"]._read_group(
+                [("partner_id", "in", self.ids), ("omni_channel_id", "!=", False)],
+                ["partner_id"],
+                ["omni_channel_id:array_agg"],
+            )
+        )
+        for partner in self:
+            partner.omni_channel_ids = [(6, 0, list(set(groups.get(partner, []))))]
+
+    @api.model
+    def _omni_find_or_create(self, customer):
+        """One profile per person: match by phone (+380...), then e-mail, else create."""
+        if not (customer.phone or customer.email):
+            raise UserError(self.env._("The order has neither a phone nor an e-mail."))
+        try:
+            phone = normalize_phone(customer.phone) if customer.phone else ""
+        except cerr.OmniConnectorError as err:
+            raise UserError(
+                self.env._("Invalid phone number %(phone)s: %(error)s",
+                           phone=customer.phone, error=str(err))
+            ) from err
+        try:
+            email = normalize_email(customer.email) if customer.email else ""
+        except cerr.OmniConnectorError:
+            email = ""  # a bad e-mail does not stop an order that has a phone
+            if not phone:
+                raise UserError(
+                    self.env._("Invalid e-mail %(email)s and no phone.", email=customer.email)
+                ) from None
+        partner = self.browse()
+        if phone:
+            partner = self.search([("omni_phone", "=", phone)], order="id", limit=1)
+        if not partner and email:
+            partner = self.search([("email", "=ilike", email)], order="id", limit=1)
+        name = customer.name or " ".join(
+            part for part in (customer.last_name, customer.first_name) if part
+        ) or phone or email
+        if partner:
+            partner = partner.commercial_partner_id if partner.parent_id else partner
+            missing = {}
+            if email and not partner.email:
+                missing["email"] = email
+            if phone and not partner.phone:
+                missing["phone"] = phone
+            if missing:
+                partner.write(missing)
+            return partner
+        return self.create({"name": name, "phone": phone or False, "email": email or False})

@@ -1,0 +1,81 @@
+"""The contract between omni_channel_base and a channel.
+
+A connector package (``omni_connectors.rozetka``, ``...prom``, the generic
+test channel) subclasses :class:`ChannelAdapter`. The Odoo side obtains an
+adapter from the channel type's addon and only ever calls these methods.
+
+Rules every adapter follows:
+
+* one call of ``push_stock``/``push_prices`` is at most ``batch_limit``
+  updates; the caller splits, the adapter refuses more (``ValueError``);
+* errors are raised as :mod:`omni_connectors.core.errors`; a partial refusal
+  is returned in :class:`PushResult.rejected`, not raised;
+* no method keeps state that another process would need: cursors are
+  returned to the caller, which stores them.
+"""
+
+import abc
+from collections.abc import Iterable, Sequence
+
+from .models import (
+    ConnectionInfo,
+    Order,
+    OrderBatch,
+    OrderState,
+    PriceUpdate,
+    PushResult,
+    RawOrder,
+    RemoteOffer,
+    StockUpdate,
+)
+
+
+class ChannelAdapter(abc.ABC):
+    #: largest number of updates one push request may carry
+    batch_limit = 100
+    #: requests per second the channel tolerates (0 = no limit)
+    rate_limit = 0.0
+    #: whether list_offers() returns quantities, so drift can be checked
+    can_read_stock = True
+
+    def _check_batch(self, updates: Sequence) -> None:
+        if len(updates) > self.batch_limit:
+            raise ValueError(
+                f"{len(updates)} updates exceed the batch limit of {self.batch_limit}"
+            )
+
+    @abc.abstractmethod
+    def test_connection(self) -> ConnectionInfo:
+        """Check credentials and reachability with one cheap call."""
+
+    @abc.abstractmethod
+    def push_stock(self, updates: Sequence[StockUpdate]) -> PushResult:
+        """Send one batch of absolute quantities."""
+
+    @abc.abstractmethod
+    def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
+        """Send one batch of prices."""
+
+    @abc.abstractmethod
+    def fetch_orders(self, cursor: str | None) -> OrderBatch:
+        """Return orders new or changed since ``cursor`` (None: the recent ones)."""
+
+    @abc.abstractmethod
+    def parse_order(self, raw: RawOrder) -> Order:
+        """Map a stored raw payload to a neutral order; raise PayloadError if it can't."""
+
+    @abc.abstractmethod
+    def set_order_status(
+        self,
+        external_id: str,
+        state: OrderState,
+        *,
+        ttn: str = "",
+        cancel_reason: str = "",
+        comment: str = "",
+    ) -> None:
+        """Tell the channel the order moved on (confirmed, shipped with a TTN, cancelled)."""
+
+    @abc.abstractmethod
+    def list_offers(self) -> Iterable[RemoteOffer]:
+        """Yield every offer the channel shows for this account."""
