@@ -236,7 +236,21 @@ class OmniChannel(models.Model):
             raise UserError(
                 self.env._("Set the API URL of channel %(name)s first.", name=self.name)
             )
-        return GenericAdapter(creds.api_url, creds.api_key or "", on_call=on_call)
+        return GenericAdapter(
+            creds.api_url, creds.api_key or "", on_call=on_call, **self._omni_http_options()
+        )
+
+    def _omni_http_options(self):
+        """Timeouts and retries for every adapter, tunable without code (system parameters)."""
+        params = self.env["ir.config_parameter"].sudo()
+        return {
+            "timeout": (
+                float(params.get_param("omni_channel_base.connect_timeout", 5)),
+                float(params.get_param("omni_channel_base.read_timeout", 30)),
+            ),
+            "max_retries": int(params.get_param("omni_channel_base.max_retries", 4)),
+            "backoff_base": float(params.get_param("omni_channel_base.backoff_base", 0.5)),
+        }
 
     def _omni_secrets(self):
         """Literal secrets to mask in the sync log, whatever the field."""
@@ -306,24 +320,19 @@ class OmniChannel(models.Model):
     # ------------------------------------------------------------- enqueueing
     def _omni_enqueue(self, kind):
         """Ask for one coalesced push; a waiting job with the same key absorbs it."""
-        jobs = self.env["queue.job"].browse()
         method = {"stock": "_omni_push_stock", "price": "_omni_push_prices"}[kind]
-        label = {
-            "stock": self.env._("Push stock to %(channel)s"),
-            "price": self.env._("Push prices to %(channel)s"),
-        }[kind]
         for channel in self:
-            delayed = getattr(
-                channel.with_delay(
-                    priority=PRIORITY[kind],
-                    eta=channel.sync_delay or None,
-                    identity_key=channel._job_key(kind),
-                    description=label % {"channel": channel.name},
-                ),
-                method,
-            )()
-            jobs |= delayed.db_record()
-        return jobs
+            label = {
+                "stock": self.env._("Push stock to %(channel)s", channel=channel.name),
+                "price": self.env._("Push prices to %(channel)s", channel=channel.name),
+            }[kind]
+            delayable = channel.with_delay(
+                priority=PRIORITY[kind],
+                eta=channel.sync_delay or None,
+                identity_key=channel._job_key(kind),
+                description=label,
+            )
+            getattr(delayable, method)()
 
     # ------------------------------------------------------- stock: the truth
     def _omni_available_to_sell(self, products):

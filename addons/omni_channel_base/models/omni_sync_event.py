@@ -1,7 +1,9 @@
 import logging
+import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.modules import module as odoo_module
 
 _logger = logging.getLogger(__name__)
 
@@ -42,7 +44,12 @@ class OmniSyncEvent(models.Model):
         Sync results and logs must survive a job that fails later and is
         rolled back; in tests the test transaction is used instead.
         """
-        if self.env.registry.in_test_mode() or self.env.context.get("omni_same_cursor"):
+        if (
+            odoo_module.current_test
+            or getattr(threading.current_thread(), "testing", False)
+            or self.env.registry.in_test_mode()
+            or self.env.context.get("omni_same_cursor")
+        ):
             return func(records)
         with self.env.registry.cursor() as cr:
             return func(records.with_env(records.env(cr=cr)))

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run every test: the pure tier (connectors, sandbox, planner; no Odoo) and the
+# Odoo tier (each addon's tests/ with pytest-odoo on a fresh database).
+source "$(dirname "$0")/_common.sh"
+require_odoo
+start_postgres
+ensure_role
+cd "$ROOT"
+echo "== Pure tier"
+"$PYTHON" -m pytest -q tests
+echo "== Odoo tier"
+TEST_DB="${OMNI_TEST_DB:-omni_test}"
+dropdb --if-exists "$TEST_DB"
+ADDONS=$(ls -d addons/*/__manifest__.py | xargs -n1 dirname | xargs -n1 basename | paste -sd, -)
+odoo_bin -d "$TEST_DB" --addons-path="$(addons_path)" -i "$ADDONS" \
+    --without-demo=all --stop-after-init --log-level=warn
+TEST_DIRS=$(ls -d addons/*/tests)
+# shellcheck disable=SC2086
+"$PYTHON" -m pytest -q -p no:cacheprovider --odoo-database="$TEST_DB" \
+    --odoo-addons-path="$(addons_path)" --odoo-log-level=warn $TEST_DIRS
+dropdb --if-exists "$TEST_DB"
