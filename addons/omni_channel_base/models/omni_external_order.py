@@ -177,12 +177,7 @@ class OmniExternalOrder(models.Model):
         )
         try:
             with self.env.cr.savepoint():
-                adapter = channel._omni_build_adapter()
-                order = adapter.parse_order(raw) if raw.payload is not None else None
-                if order is None:
-                    raise cerr.PayloadError(
-                        self.env._("The channel sent a payload that is not valid JSON.")
-                    )
+                order = channel._omni_build_adapter().parse_order(raw)
                 self._omni_apply(order)
         except (cerr.OmniConnectorError, OmniMappingError, UserError) as err:
             if isinstance(err, cerr.OmniConnectorError) and err.retryable:
@@ -344,20 +339,26 @@ class OmniExternalOrder(models.Model):
         ]
 
     def _omni_confirm_if_possible(self):
-        sale = self.sale_order_id
+        """Confirm per the channel's policy; a shortage leaves a flagged quotation.
+
+        Not raised as an error: the quotation is kept so the manager sees what
+        the buyer wanted, and Retry confirms it once stock allows.
+        """
         if self.channel_id.order_policy != "confirm":
             self.write({"state": "imported", "attention_reason": False})
             return
         shortages = self._omni_shortages()
         if shortages:
-            raise OmniMappingError(
+            self._omni_needs_attention(
                 self.env._(
                     "Not enough stock to reserve this order; it stays a quotation. %(lines)s",
                     lines="; ".join(shortages),
                 )
             )
-        sale.action_confirm()
+            return
+        self.sale_order_id.action_confirm()
         self.write({"state": "imported", "attention_reason": False})
+        self.activity_ids.action_done()
 
     def _omni_update_sale(self, order):
         sale = self.sale_order_id

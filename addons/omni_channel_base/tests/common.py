@@ -99,8 +99,9 @@ class OmniChannelCase(TransactionCase):
     def setUp(self):
         super().setUp()
         for sim in self.sims:
-            sim.faults.clear()
-            sim.requests.clear()
+            sim.reset()
+            for product in self.products:
+                sim.add_offer(product.default_code, quantity=0, price="1.00")
         # start each test from a synchronised state
         self.run_jobs()
         for sim in self.sims:

@@ -1,0 +1,221 @@
+import threading
+
+from odoo import api, sql_db
+from odoo.service.model import retrying
+from odoo.tests import tagged
+
+from omni_connectors.core.models import RawOrder
+
+from .common import OmniChannelCase
+
+BUYER = {"name": "Оксана Ковальчук", "phone": "+38 (067) 123-45-67", "email": "oksana@example.com"}
+
+
+@tagged("post_install", "-at_install")
+class TestOrderImport(OmniChannelCase):
+    def setUp(self):
+        super().setUp()
+        for product in self.products:
+            self.set_stock(product, 5)
+        self.run_jobs()  # every marketplace now shows 5 of each
+
+    def import_orders(self, channel):
+        channel.action_import_orders_now()
+        self.run_jobs()
+        return self.env["omni.external.order"].search([("channel_id", "=", channel.id)])
+
+    def test_order_becomes_confirmed_sale_and_updates_other_channels(self):
+        channel_a = self.channels[0]
+        placed = self.sims[0].place_order(
+            BUYER, [{"sku": "SKU-0", "quantity": 2}, {"sku": "SKU-1", "quantity": 1}],
+            comment="Передзвоніть після 18:00",
+        )
+        external = self.import_orders(channel_a)
+        self.assertEqual(len(external), 1)
+        self.assertEqual(external.state, "imported", external.attention_reason)
+        sale = external.sale_order_id
+        self.assertEqual(sale.state, "sale")
+        self.assertEqual(sale.omni_channel_id, channel_a)
+        self.assertEqual(sale.omni_external_id, placed["id"])
+        self.assertEqual(
+            sorted((l.product_id.default_code, l.product_uom_qty) for l in sale.order_line),
+            [("SKU-0", 2.0), ("SKU-1", 1.0)],
+        )
+        self.assertEqual(sale.partner_id.phone, "+380671234567")
+        self.assertEqual(external.delivery_city, "Київ")
+        self.assertEqual(external.delivery_service, "nova_poshta")
+        self.assertTrue(external.cash_on_delivery or external.payment_method)
+        # the reservation lowered the stock shown everywhere (the job already ran)
+        self.assertEqual([self.shown(sim, self.products[0]) for sim in self.sims], [3, 3, 3])
+        self.assertEqual(self.shown(self.sims[2], self.products[1]), 4)
+
+    def test_same_buyer_on_two_channels_is_one_customer(self):
+        self.sims[0].place_order(BUYER, [{"sku": "SKU-0", "quantity": 1}])
+        self.sims[1].place_order(
+            {"name": "Ковальчук О.", "phone": "0671234567", "email": ""},
+            [{"sku": "SKU-1", "quantity": 1}],
+        )
+        first = self.import_orders(self.channels[0])
+        second = self.import_orders(self.channels[1])
+        self.assertEqual(first.partner_id, second.partner_id)
+        self.assertEqual(
+            self.env["res.partner"].search_count([("omni_phone", "=", "+380671234567")]), 1
+        )
+
+    def test_redelivery_never_duplicates(self):
+        sim = self.sims[0]
+        placed = sim.place_order(BUYER, [{"sku": "SKU-2", "quantity": 1}])
+        channel = self.channels[0]
+        self.import_orders(channel)
+        # the marketplace sends the same order again, and once more from scratch
+        sim.faults.add("duplicate", path="/api/orders")
+        self.import_orders(channel)
+        channel.sudo().order_cursor = False
+        external = self.import_orders(channel)
+        self.assertEqual(len(external), 1)
+        self.assertEqual(
+            self.env["sale.order"].search_count([("omni_external_id", "=", placed["id"])]), 1
+        )
+        self.assertEqual(external.state, "imported")
+
+    def test_cancelled_on_marketplace_cancels_here_and_releases_stock(self):
+        sim = self.sims[0]
+        placed = sim.place_order(BUYER, [{"sku": "SKU-0", "quantity": 5}])
+        external = self.import_orders(self.channels[0])
+        self.assertEqual(self.shown(self.sims[1], self.products[0]), 0)
+        sim.cancel_order_remote(placed["id"], reason="Покупець передумав")
+        external = self.import_orders(self.channels[0])
+        self.assertEqual(external.state, "cancelled")
+        self.assertEqual(external.sale_order_id.state, "cancel")
+        self.assertEqual([self.shown(s, self.products[0]) for s in self.sims], [5, 5, 5])
+
+    def test_unknown_sku_needs_attention_then_retry_works(self):
+        sim = self.sims[0]
+        new_product = self.env["product.product"].create(
+            {"name": "New mug", "default_code": "MUG-NEW", "is_storable": True}
+        )
+        self.set_stock(new_product, 3)
+        sim.add_offer("MUG-NEW", quantity=3, price="230.00")
+        sim.place_order(BUYER, [{"sku": "MUG-NEW", "quantity": 1}])
+        external = self.import_orders(self.channels[0])
+        self.assertEqual(external.state, "needs_attention")
+        self.assertIn("MUG-NEW", external.attention_reason)
+        self.assertFalse(external.sale_order_id)
+        self.assertTrue(external.activity_ids, "the responsible gets an activity")
+        self.assertEqual(external.activity_ids.user_id, self.channels[0].user_id)
+        self.assertEqual(self.channels[0].attention_order_count, 1)
+
+        self.env["omni.product.binding"].create(
+            {"channel_id": self.channels[0].id, "product_id": new_product.id}
+        )
+        external.action_retry()
+        self.run_jobs()
+        self.assertEqual(external.state, "imported")
+        self.assertEqual(external.sale_order_id.order_line.product_id, new_product)
+        self.assertFalse(external.activity_ids)
+
+    def test_invalid_phone_needs_attention(self):
+        self.sims[0].place_order(
+            {"name": "Тест", "phone": "12345", "email": ""}, [{"sku": "SKU-0", "quantity": 1}]
+        )
+        external = self.import_orders(self.channels[0])
+        self.assertEqual(external.state, "needs_attention")
+        self.assertIn("12345", external.attention_reason)
+
+    def test_malformed_payload_is_kept_raw(self):
+        sim = self.sims[0]
+        sim.inject_raw_order("{not json at all")
+        sim.inject_raw_order({"id": "G-BAD", "status": "new", "lines": "oops"})
+        externals = self.import_orders(self.channels[0])
+        self.assertEqual(len(externals), 2)
+        self.assertEqual(set(externals.mapped("state")), {"needs_attention"})
+        unreadable = externals.filtered(lambda o: o.external_id.startswith("unreadable-"))
+        self.assertEqual(unreadable.raw_payload, "{not json at all")
+        bad = externals - unreadable
+        self.assertIn('"oops"', bad.raw_payload)
+        self.assertIn("G-BAD", bad.attention_reason)
+
+    def test_not_enough_stock_is_flagged_and_stays_quotation(self):
+        product = self.products[1]
+        # another channel sold units the marketplace still displays
+        self.sell(product, 4, channel=self.channels[1])
+        self.sims[0].place_order(BUYER, [{"sku": "SKU-1", "quantity": 3}])  # shows 5
+        self.channels[0].action_import_orders_now()
+        self.flush()
+        # import before the stock push reached channel A: 1 left, 3 wanted
+        for job in self.pending_jobs("orders"):
+            self.run_job(job)
+        for job in self.pending_jobs("order"):
+            self.run_job(job)
+        external = self.env["omni.external.order"].search(
+            [("channel_id", "=", self.channels[0].id)]
+        )
+        self.assertEqual(external.state, "needs_attention")
+        self.assertIn("Not enough stock", external.attention_reason)
+        self.assertEqual(external.sale_order_id.state, "draft")
+
+    def test_review_policy_leaves_quotation(self):
+        self.channels[0].order_policy = "review"
+        self.sims[0].place_order(BUYER, [{"sku": "SKU-0", "quantity": 1}])
+        external = self.import_orders(self.channels[0])
+        self.assertEqual(external.state, "imported")
+        self.assertEqual(external.sale_order_id.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentImport(OmniChannelCase):
+    """Two imports of the same order in two real transactions give one row."""
+
+    channel_count = 1
+
+    def test_two_concurrent_imports_store_one_order(self):
+        db = sql_db.db_connect(self.env.cr.dbname)
+        payload = {"id": "G-77", "status": "new", "seq": 1}
+        # the channel must be visible to other transactions: commit one of its own
+        with db.cursor() as cr:
+            env = api.Environment(cr, self.env.uid, {})
+            channel = env["omni.channel"].create(
+                {"name": "Concurrency", "channel_type": "generic", "sync_stock": False}
+            )
+            channel_id = channel.id
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def store():
+            try:
+                barrier.wait(timeout=10)
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    channel = env["omni.channel"].browse(channel_id)
+                    # as the job runner does: a serialization failure is retried
+                    stored = retrying(
+                        lambda: env["omni.external.order"]._omni_store(
+                            channel, [RawOrder("G-77", payload, updated_marker="1")]
+                        ),
+                        env,
+                    )
+                    results.append(len(stored))
+            except Exception as err:  # reported below
+                errors.append(err)
+
+        threads = [threading.Thread(target=store) for _ in range(2)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            self.assertEqual(errors, [])
+            with db.cursor() as cr:
+                cr.execute(
+                    "SELECT count(*), max(receive_count) FROM omni_external_order "
+                    "WHERE channel_id = %s AND external_id = 'G-77'",
+                    [channel_id],
+                )
+                self.assertEqual(cr.fetchone(), (1, 1))
+            # exactly one of the two imports created it; the other saw no change
+            self.assertEqual(sorted(results), [0, 1])
+        finally:
+            with db.cursor() as cr:
+                cr.execute("DELETE FROM omni_external_order WHERE channel_id = %s",
+                           [channel_id])
+                cr.execute("DELETE FROM omni_channel WHERE id = %s", [channel_id])
