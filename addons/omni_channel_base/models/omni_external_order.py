@@ -320,7 +320,7 @@ class OmniExternalOrder(models.Model):
     def _omni_shortages(self):
         """Lines the channel's warehouses cannot cover, as readable text."""
         sale = self.sale_order_id
-        lines = sale.order_line.filtered(lambda l: l.product_id.is_storable)
+        lines = sale.order_line.filtered(lambda line: line.product_id.is_storable)
         if not lines:
             return []
         available = self.channel_id._omni_available_to_sell(lines.product_id)

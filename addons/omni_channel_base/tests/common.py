@@ -9,7 +9,6 @@ import threading
 from urllib.parse import urlsplit
 
 from odoo.modules import module as odoo_module
-
 from odoo.tests import TransactionCase, tagged
 from odoo.tests.common import BlockedRequest, _super_send
 

@@ -38,7 +38,7 @@ class TestOrderImport(OmniChannelCase):
         self.assertEqual(sale.omni_channel_id, channel_a)
         self.assertEqual(sale.omni_external_id, placed["id"])
         self.assertEqual(
-            sorted((l.product_id.default_code, l.product_uom_qty) for l in sale.order_line),
+            sorted((ln.product_id.default_code, ln.product_uom_qty) for ln in sale.order_line),
             [("SKU-0", 2.0), ("SKU-1", 1.0)],
         )
         self.assertEqual(sale.partner_id.phone, "+380671234567")
