@@ -83,7 +83,7 @@ class OmniChannel(models.Model):
         help="Show this share of the quantity, rounded down.",
     )
     # sync switches
-    sync_stock = fields.Boolean("Sync Stock", default=True, tracking=True)
+    sync_stock = fields.Boolean(default=True, tracking=True)
     sync_price = fields.Boolean("Sync Prices", default=True, tracking=True)
     sync_orders = fields.Boolean("Import Orders", default=True, tracking=True)
     sync_delay = fields.Integer(

@@ -47,7 +47,7 @@ class OmniExternalOrder(models.Model):
         readonly=True,
     )
     attention_reason = fields.Text(readonly=True, tracking=True)
-    raw_payload = fields.Text("Raw Payload", readonly=True)
+    raw_payload = fields.Text(readonly=True)
     payload_hash = fields.Char(readonly=True, index=True)
     updated_marker = fields.Char("Channel Change Stamp", readonly=True)
     receive_count = fields.Integer("Times Received", default=1, readonly=True)

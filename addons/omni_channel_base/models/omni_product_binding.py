@@ -23,7 +23,6 @@ class OmniProductBinding(models.Model):
     company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
     product_id = fields.Many2one(
         "product.product",
-        string="Product",
         required=True,
         ondelete="restrict",
         index=True,
