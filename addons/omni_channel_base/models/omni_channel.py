@@ -480,36 +480,42 @@ class OmniChannel(models.Model):
                     raise self._omni_translate_error(err, in_job) from err
                 Binding._omni_record_pushed(kind, batch, result)
                 sent += len(batch)
-        self._omni_note_success(kind)
+        self._omni_note_success(kind, outside=True)
         return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
 
-    def _omni_note_success(self, kind):
+    def _omni_note_success(self, kind, outside=False):
+        """Stamp the last success of ``kind`` (and clear an error of that kind).
+
+        ``outside``: in a transaction of its own, for work whose results are
+        themselves committed as they go (pushes); otherwise in the job's
+        transaction, true only if it commits (order import and its cursor).
+        """
         field = {"stock": "last_stock_push", "price": "last_price_push",
                  "orders": "last_order_import", "reconcile": "last_reconcile"}[kind]
-        self.env["omni.sync.event"]._omni_write_outside(
-            self, lambda channel: channel.write({field: fields.Datetime.now(),
-                                                  "last_error": False})
-        )
+
+        def stamp(channel):
+            vals = {field: fields.Datetime.now()}
+            if (channel.last_error or "").startswith(f"{kind}:"):
+                vals["last_error"] = False
+            channel.write(vals)
+
+        if outside:
+            self.env["omni.sync.event"]._omni_write_outside(self, stamp)
+        else:
+            stamp(self)
 
     def _omni_note_failure(self, kind, err):
+        """Keep the failure visible although the job's transaction rolls back.
+
+        Written in a transaction of its own, so the job must not have written
+        this channel's row before (it would wait on its own lock).
+        """
         message = f"{kind}: {err}"
         self.env["omni.sync.event"]._omni_write_outside(
             self, lambda channel: channel.write({"last_error": message})
         )
 
     # ------------------------------------------------------------ buttons
-    def _omni_run_now(self, kind):
-        """Run a push at once from a button, with a readable error."""
-        for channel in self:
-            if not channel._omni_try_lock(kind):
-                raise UserError(
-                    self.env._(
-                        "A sync of %(name)s is already running; try again in a moment.",
-                        name=channel.name,
-                    )
-                )
-            channel._omni_push(kind, in_job=False)
-
     def action_test_connection(self):
         self.ensure_one()
         with self._omni_session() as adapter:
@@ -677,25 +683,31 @@ class OmniChannel(models.Model):
         self._omni_lock_or_retry("orders")
         ExternalOrder = self.env["omni.external.order"]
         received = changed = 0
+        partial = ""
         cursor = self.sudo().order_cursor or None
         with self._omni_session() as adapter:
-            for _page in range(100):  # bounded: 100 pages per run, the next run goes on
+            for page in range(100):  # bounded: 100 pages per run, the next run goes on
                 try:
                     batch = adapter.fetch_orders(cursor)
                 except cerr.OmniConnectorError as err:
-                    self._omni_note_failure("orders", err)
-                    raise self._omni_translate_error(err, in_job=True) from err
+                    if page == 0:
+                        self._omni_note_failure("orders", err)
+                        raise self._omni_translate_error(err, in_job=True) from err
+                    # keep the pages already stored; the next run continues
+                    partial = f"; stopped early: {err}"
+                    break
                 records = ExternalOrder._omni_store(self, batch.orders)
                 received += len(batch.orders)
                 changed += len(records)
                 records._omni_enqueue_processing()
-                if batch.cursor:
-                    cursor = batch.cursor
-                    self.sudo().order_cursor = cursor
+                cursor = batch.cursor or cursor
                 if not batch.has_more:
                     break
+        # the cursor moves in the same transaction as the orders it covers
+        if cursor != (self.sudo().order_cursor or None):
+            self.sudo().order_cursor = cursor
         self._omni_note_success("orders")
-        return f"{received} received, {changed} new or changed"
+        return f"{received} received, {changed} new or changed{partial}"
 
     # -------------------------------------------------------- reconciliation
     def _omni_reconcile(self):
