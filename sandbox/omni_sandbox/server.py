@@ -1,0 +1,463 @@
+"""A small framework for loopback API simulators.
+
+A simulator subclasses :class:`Simulator`, declares routes with
+:func:`route` and keeps its state under ``self.lock``. It serves real HTTP
+on 127.0.0.1 from a daemon thread (port 0 picks a free port), so clients
+are tested through their whole network stack::
+
+    class Shop(Simulator):
+        name = "shop"
+
+        @route("GET", "/api/items/{sku}")
+        def get_item(self, req):
+            return {"sku": req.params["sku"]}
+
+    with Shop() as sim:
+        requests.get(sim.url + "/api/items/A-1")
+
+Every simulator also answers the control endpoints under ``/_sandbox/``
+(faults, state, reset, request log) so that a test in another process can
+drive it; see :meth:`Simulator.control_routes`.
+"""
+
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .faults import FaultSet
+
+_logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_sandbox/"
+_PARAM_RE = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+
+
+class HttpError(Exception):
+    """Raise from a handler to answer ``status`` with ``body`` at once."""
+
+    def __init__(self, status, body=None, headers=None):
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body if body is not None else {"error": f"HTTP {status}"}
+        self.headers = headers or {}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict  # first value of each parameter
+    headers: dict  # lower-cased names
+    body: bytes
+    params: dict = field(default_factory=dict)  # from the route pattern
+    fault: Any = None  # a 'duplicate' fault for feed handlers, else None
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def header(self, name, default=""):
+        return self.headers.get(name.lower(), default)
+
+    def json(self):
+        """The body as JSON; an empty body is ``{}``; garbage answers 400."""
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as err:
+            raise HttpError(400, {"error": f"body is not JSON: {err}"}) from None
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list: JSON; str/bytes: sent as is
+    headers: dict = field(default_factory=dict)
+    content_type: str | None = None
+
+
+def json_reply(data, status=200, headers=None):
+    return Reply(status=status, body=data, headers=dict(headers or {}))
+
+
+def text_reply(text, status=200, content_type="text/plain; charset=utf-8"):
+    return Reply(status=status, body=text, content_type=content_type)
+
+
+def html_reply(html, status=200):
+    return text_reply(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def route(method, pattern):
+    """Mark a method as the handler of ``method`` requests to ``pattern``.
+
+    ``pattern`` is a path where ``{name}`` matches one path segment, passed
+    to the handler in ``req.params``.
+    """
+
+    def decorate(func):
+        routes = list(getattr(func, "_sandbox_routes", ()))
+        routes.append((method.upper(), pattern))
+        func._sandbox_routes = routes
+        return func
+
+    return decorate
+
+
+def _compile(pattern):
+    regex = ""
+    pos = 0
+    for match in _PARAM_RE.finditer(pattern):
+        regex += re.escape(pattern[pos : match.start()])
+        regex += f"(?P<{match.group(1)}>[^/]+)"
+        pos = match.end()
+    regex += re.escape(pattern[pos:])
+    return re.compile(f"^{regex}$")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address, handler, simulator):
+        self.simulator = simulator
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "omni-sandbox"
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        _logger.debug("%s - %s", self.address_string(), format % args)
+
+    def _serve(self):
+        self.server.simulator._handle(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+class Simulator:
+    """Base class: routing, JSON helpers, fault injection, request log.
+
+    Subclasses set :attr:`name`, implement :meth:`reset_state` and
+    :meth:`dump_state`, and declare routes with :func:`route`. Handlers get a
+    :class:`Request` and return a dict/list (200 JSON), a :class:`Reply`, a
+    ``(status, body)`` tuple or None (204); they may raise :class:`HttpError`.
+    """
+
+    #: name used by the CLI registry and in ``/_sandbox/state``
+    name = "base"
+    #: paths of order feeds, where the 'duplicate' fault applies (GET only)
+    feed_paths = ()
+    #: most request log entries kept (oldest dropped first)
+    max_log = 10_000
+
+    def __init__(self, *, host="127.0.0.1", port=0, fault_seed=None):
+        self.host = host
+        self.port = port
+        self.lock = threading.RLock()
+        self.faults = FaultSet(seed=fault_seed)
+        self.requests = []
+        self._routes = []
+        self._server = None
+        self._thread = None
+        self._stopping = threading.Event()
+        for method, pattern, handler in self.control_routes():
+            self.add_route(method, pattern, handler)
+        for attr in dir(type(self)):
+            func = getattr(type(self), attr, None)
+            for method, pattern in getattr(func, "_sandbox_routes", ()):
+                self.add_route(method, pattern, getattr(self, attr))
+        self.reset_state()
+
+    # -- to override -------------------------------------------------------
+
+    def reset_state(self):
+        """Put the simulated remote back to its initial state."""
+
+    def dump_state(self):
+        """A JSON-serialisable picture of the state, for tests and debugging."""
+        return {}
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """Add simulator-specific CLI options to an argparse parser."""
+
+    @classmethod
+    def from_args(cls, args, *, host, port):
+        """Build an instance from parsed CLI options."""
+        return cls(host=host, port=port)
+
+    # -- routing -------------------------------------------------------------
+
+    def add_route(self, method, pattern, handler):
+        self._routes.append((method.upper(), _compile(pattern), handler))
+
+    def _resolve(self, method, path):
+        allowed = False
+        for route_method, regex, handler in self._routes:
+            match = regex.match(path)
+            if match is None:
+                continue
+            if route_method == method:
+                return handler, {k: unquote(v) for k, v in match.groupdict().items()}
+            allowed = True
+        if allowed:
+            raise HttpError(405, {"error": f"method {method} not allowed"})
+        raise HttpError(404, {"error": f"no route for {path}"})
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self):
+        """Serve in a daemon thread; return self."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server((self.host, self.port), _Handler, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"omni-sandbox-{self.name}-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving; requests held by latency or timeout faults are released."""
+        self._stopping.set()
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        """Base URL, e.g. ``http://127.0.0.1:40123`` (after :meth:`start`)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    def wait(self, seconds):
+        """Sleep up to ``seconds``; return True if the simulator is stopping."""
+        return self._stopping.wait(seconds)
+
+    def reset(self):
+        """Reset the state, drop pending faults and clear the request log."""
+        with self.lock:
+            self.reset_state()
+            self.faults.clear()
+            self.requests.clear()
+
+    # -- request handling ----------------------------------------------------
+
+    def _handle(self, handler):
+        split = urlsplit(handler.path)
+        path = split.path or "/"
+        query = {
+            k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()
+        }
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        try:
+            length = int(headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(handler, Reply(status=400, body={"error": "bad Content-Length"}))
+            handler.close_connection = True
+            return
+        body = handler.rfile.read(length) if length > 0 else b""
+        req = Request(
+            method=handler.command, path=path, query=query, headers=headers, body=body
+        )
+        control = path.startswith(CONTROL_PREFIX)
+        entry = None
+        if not control:
+            entry = {
+                "method": req.method,
+                "path": path,
+                "query": query,
+                "headers": headers,
+                "body": req.text,
+                "status": None,
+                "fault": None,
+            }
+            with self.lock:
+                self.requests.append(entry)
+                if len(self.requests) > self.max_log:
+                    del self.requests[: len(self.requests) - self.max_log]
+        reply = self._reply_for(req, entry, control)
+        if reply is None:  # a timeout fault: hang up without answering
+            handler.close_connection = True
+            return
+        if entry is not None:
+            entry["status"] = reply.status
+        self._send(handler, reply)
+
+    def _reply_for(self, req, entry, control):
+        if not control:
+            feed = req.method == "GET" and req.path in self.feed_paths
+            fault = self.faults.take(req.method, req.path, feed=feed)
+            if fault is not None:
+                entry["fault"] = fault.kind
+                early = self._apply_fault(fault, req)
+                if early is not None or fault.kind == "timeout":
+                    return early
+        try:
+            handler, req.params = self._resolve(req.method, req.path)
+            return self._coerce(handler(req))
+        except HttpError as err:
+            return Reply(status=err.status, body=err.body, headers=err.headers)
+        except Exception:
+            _logger.exception(
+                "%s: handler of %s %s failed", self.name, req.method, req.path
+            )
+            return Reply(status=500, body={"error": "simulator failure"})
+
+    def _apply_fault(self, fault, req):
+        """Return a Reply to send instead of handling, or None to go on."""
+        params = fault.params
+        if fault.kind == "latency":
+            self.wait(float(params["seconds"]))
+            return None
+        if fault.kind == "timeout":
+            self.wait(float(params["seconds"]))
+            return None
+        if fault.kind == "duplicate":
+            req.fault = fault
+            return None
+        if fault.kind == "malformed":
+            return Reply(
+                status=200,
+                body=params["body"],
+                content_type=params.get("content_type", "application/json"),
+            )
+        status = params["status"]
+        headers = dict(params.get("headers") or {})
+        if params.get("retry_after") is not None:
+            headers["Retry-After"] = str(params["retry_after"])
+        body = params.get("body")
+        if body is None:
+            body = {"error": f"injected fault: HTTP {status}"}
+        return Reply(
+            status=status,
+            body=body,
+            headers=headers,
+            content_type=params.get("content_type"),
+        )
+
+    @staticmethod
+    def _coerce(result):
+        if isinstance(result, Reply):
+            return result
+        if result is None:
+            return Reply(status=204, body=b"")
+        if isinstance(result, tuple):
+            status, body = result
+            return Reply(status=status, body=body)
+        return Reply(status=200, body=result)
+
+    @staticmethod
+    def _send(handler, reply):
+        body = reply.body
+        content_type = reply.content_type
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            content_type = content_type or "application/json; charset=utf-8"
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
+            if content_type is None:
+                html = body.lstrip().startswith("<")
+                content_type = "text/html" if html else "text/plain"
+                content_type += "; charset=utf-8"
+        elif body is None:
+            data = b""
+        else:
+            data = bytes(body)
+        try:
+            handler.send_response(reply.status)
+            if data or reply.status != 204:
+                handler.send_header(
+                    "Content-Type", content_type or "application/octet-stream"
+                )
+            handler.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                handler.send_header(name, str(value))
+            handler.end_headers()
+            if data and handler.command != "HEAD":
+                handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            _logger.debug("client went away before the answer was sent")
+
+    # -- control endpoints ---------------------------------------------------
+
+    def control_routes(self):
+        """Routes every simulator has; subclasses may extend the list."""
+        return [
+            ("GET", "/_sandbox/state", self._ctl_state),
+            ("POST", "/_sandbox/reset", self._ctl_reset),
+            ("GET", "/_sandbox/faults", self._ctl_faults),
+            ("POST", "/_sandbox/faults", self._ctl_add_faults),
+            ("DELETE", "/_sandbox/faults", self._ctl_clear_faults),
+            ("GET", "/_sandbox/requests", self._ctl_requests),
+            ("DELETE", "/_sandbox/requests", self._ctl_clear_requests),
+        ]
+
+    def _ctl_state(self, req):
+        with self.lock:
+            state = self.dump_state()
+        state.setdefault("simulator", self.name)
+        state.setdefault("faults", self.faults.pending())
+        return state
+
+    def _ctl_reset(self, req):
+        self.reset()
+        return {"ok": True}
+
+    def _ctl_faults(self, req):
+        return {"pending": self.faults.pending()}
+
+    def _ctl_add_faults(self, req):
+        payload = req.json()
+        specs = payload if isinstance(payload, list) else [payload]
+        added = []
+        for spec in specs:
+            if not isinstance(spec, dict) or "kind" not in spec:
+                raise HttpError(400, {"error": "a fault needs a 'kind'"})
+            spec = dict(spec)
+            try:
+                added.append(self.faults.add(spec.pop("kind"), **spec).as_dict())
+            except (TypeError, ValueError) as err:
+                raise HttpError(400, {"error": str(err)}) from None
+        return Reply(status=201, body={"added": added, "pending": len(self.faults)})
+
+    def _ctl_clear_faults(self, req):
+        return {"cleared": self.faults.clear()}
+
+    def _ctl_requests(self, req):
+        with self.lock:
+            return {"requests": list(self.requests)}
+
+    def _ctl_clear_requests(self, req):
+        with self.lock:
+            count = len(self.requests)
+            self.requests.clear()
+        return {"cleared": count}
