@@ -1,0 +1,310 @@
+import os
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from omni_sandbox import SIMULATORS, get_simulator
+from omni_sandbox.generic import GenericChannelSimulator, OrderRefused
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def api(sim, method, path, **kw):
+    headers = {"X-Api-Key": sim.api_key, **kw.pop("headers", {})}
+    return requests.request(method, sim.url + path, headers=headers, timeout=5, **kw)
+
+
+def ctl(sim, method, path, **kw):
+    return requests.request(method, sim.url + "/_sandbox/" + path, timeout=5, **kw)
+
+
+def test_faults_fire_in_fifo_order_and_times(generic_sim):
+    generic_sim.faults.add("status", status=500, times=2)
+    generic_sim.faults.add("status", status=503, retry_after=4)
+    statuses = [api(generic_sim, "GET", "/api/ping") for _ in range(4)]
+    assert [r.status_code for r in statuses] == [500, 500, 503, 200]
+    assert statuses[2].headers["Retry-After"] == "4"
+    assert len(generic_sim.faults) == 0
+
+
+def test_fault_path_and_method_filters(generic_sim):
+    generic_sim.add_offer("A-1", quantity=1)
+    generic_sim.faults.add("status", path="/api/stock", status=429)
+    generic_sim.faults.add(
+        "status", path="/api/orders/*/status", method="POST", status=502
+    )
+    assert api(generic_sim, "GET", "/api/ping").status_code == 200
+    assert api(generic_sim, "GET", "/api/orders").status_code == 200
+    body = {"items": [{"sku": "A-1", "quantity": 2}]}
+    assert api(generic_sim, "POST", "/api/stock", json=body).status_code == 429
+    assert generic_sim.applied == []  # a status fault does not apply the request
+    assert api(generic_sim, "POST", "/api/stock", json=body).status_code == 200
+    answer = api(
+        generic_sim, "POST", "/api/orders/G-1/status", json={"status": "confirmed"}
+    )
+    assert answer.status_code == 502
+
+
+def test_latency_fault_delays_then_applies(generic_sim):
+    generic_sim.add_offer("A-1", quantity=1)
+    generic_sim.faults.add("latency", seconds=0.3)
+    started = time.monotonic()
+    answer = api(
+        generic_sim,
+        "POST",
+        "/api/stock",
+        json={"items": [{"sku": "A-1", "quantity": 5}]},
+    )
+    assert time.monotonic() - started >= 0.3
+    assert answer.json() == {"updated": ["A-1"], "errors": {}}
+    assert generic_sim.offer("A-1")["quantity"] == 5
+
+
+def test_malformed_fault_does_not_apply(generic_sim):
+    generic_sim.add_offer("A-1", quantity=1)
+    generic_sim.faults.add("malformed")
+    answer = api(
+        generic_sim,
+        "POST",
+        "/api/stock",
+        json={"items": [{"sku": "A-1", "quantity": 5}]},
+    )
+    assert answer.status_code == 200
+    with pytest.raises(ValueError):
+        answer.json()
+    assert generic_sim.offer("A-1")["quantity"] == 1
+
+
+def test_duplicate_fault_waits_for_an_order_listing(generic_sim):
+    generic_sim.add_offer("A-1", quantity=5)
+    generic_sim.faults.add("duplicate")
+    generic_sim.place_order({"name": "A"}, [{"sku": "A-1", "quantity": 1}])
+    assert api(generic_sim, "GET", "/api/ping").status_code == 200
+    assert len(generic_sim.faults) == 1  # not consumed by other paths
+    first = api(generic_sim, "GET", "/api/orders").json()  # nothing to repeat yet
+    assert len(generic_sim.faults) == 0
+    again = api(
+        generic_sim, "GET", "/api/orders", params={"since": first["cursor"]}
+    ).json()
+    assert [o["id"] for o in first["orders"]] == ["G-1001"]
+    assert again["orders"] == []
+
+
+def test_timeout_fault_hangs_up_and_stop_releases_it():
+    sim = GenericChannelSimulator(api_key="k-timeout").start()
+    sim.add_offer("A-1", quantity=1)
+    sim.faults.add("timeout")  # 30 s by default
+    outcome = {}
+
+    def call():
+        try:
+            api(
+                sim,
+                "POST",
+                "/api/stock",
+                json={"items": [{"sku": "A-1", "quantity": 9}]},
+            )
+        except requests.RequestException as err:
+            outcome["error"] = err
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not sim.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sim.requests and sim.requests[0]["fault"] == "timeout"
+    started = time.monotonic()
+    sim.stop()
+    thread.join(5)
+    assert time.monotonic() - started < 3
+    assert isinstance(outcome.get("error"), requests.ConnectionError)
+    assert sim.offer("A-1")["quantity"] == 1  # never applied
+
+
+def test_probability_rule_keeps_firing_until_cleared():
+    with GenericChannelSimulator(api_key="k-rule", fault_seed=7) as sim:
+        sim.faults.add("status", status=503, times=None, probability=0.5)
+        codes = [api(sim, "GET", "/api/ping").status_code for _ in range(40)]
+        assert 5 < codes.count(503) < 35
+        assert set(codes) == {200, 503}
+        assert len(sim.faults) == 1
+        sim.faults.clear()
+        assert api(sim, "GET", "/api/ping").status_code == 200
+
+
+def test_fault_arguments_are_checked(generic_sim):
+    with pytest.raises(ValueError):
+        generic_sim.faults.add("explode")
+    with pytest.raises(ValueError):
+        generic_sim.faults.add("latency", status=500)
+    with pytest.raises(ValueError):
+        generic_sim.faults.add("status", status=700)
+    with pytest.raises(ValueError):
+        generic_sim.faults.add("status", times=0)
+
+
+def test_auth_routes_and_errors(generic_sim):
+    wrong = api(generic_sim, "GET", "/api/ping", headers={"X-Api-Key": "nope"})
+    assert (wrong.status_code, wrong.json()) == (401, {"error": "unauthorized"})
+    assert api(generic_sim, "GET", "/api/nothing").status_code == 404
+    assert api(generic_sim, "DELETE", "/api/ping").status_code == 405
+    bad = api(generic_sim, "POST", "/api/stock", data="{not json")
+    assert bad.status_code == 400
+
+
+def test_stock_and_price_validation(generic_sim):
+    generic_sim.add_offer("A-1", quantity=1)
+    items = [
+        {"sku": "A-1", "quantity": "5"},
+        {"sku": "A-1", "quantity": 1.5},
+        {"sku": "A-1", "quantity": True},
+        {"quantity": 1},
+    ]
+    answer = api(generic_sim, "POST", "/api/stock", json={"items": items}).json()
+    assert answer == {
+        "updated": [],
+        "errors": {
+            "A-1": "quantity must be a non-negative integer",
+            "#3": "item has no sku",
+        },
+    }
+    prices = [{"sku": "A-1", "price": "12.345"}]
+    answer = api(generic_sim, "POST", "/api/prices", json={"items": prices}).json()
+    assert answer["updated"] == [] and "A-1" in answer["errors"]
+    prices = [{"sku": "A-1", "price": 12.5}]
+    answer = api(generic_sim, "POST", "/api/prices", json={"items": prices}).json()
+    assert answer["updated"] == ["A-1"]
+    assert generic_sim.offer("A-1")["price"] == "12.50"
+
+
+def test_buyer_orders_only_what_is_displayed(generic_sim):
+    generic_sim.add_offer("A-1", quantity=3, price="10.00")
+    generic_sim.add_offer("OFF", quantity=3, active=False)
+    order = generic_sim.place_order(
+        {"name": "B", "phone": "0671234567"},
+        [{"sku": "A-1", "quantity": 1}, {"sku": "A-1", "quantity": 1}],
+    )
+    assert order["total"] == "20.00"
+    assert order["delivery"]["recipient_phone"] == "0671234567"
+    assert generic_sim.offer("A-1")["quantity"] == 1
+    with pytest.raises(OrderRefused, match="shows 1, 2 wanted"):
+        generic_sim.place_order({}, [{"sku": "A-1", "quantity": 2}])
+    with pytest.raises(OrderRefused, match="not on sale"):
+        generic_sim.place_order({}, [{"sku": "OFF", "quantity": 1}])
+    assert generic_sim.offer("A-1")["quantity"] == 1
+    assert len(generic_sim.orders) == 1
+
+
+def test_control_endpoints_drive_the_simulator(generic_sim):
+    created = ctl(
+        generic_sim,
+        "POST",
+        "offers",
+        json={
+            "offers": [
+                {"sku": "A-1", "quantity": 2, "price": "5.00"},
+                {"sku": "B-2", "quantity": 0, "price": "7.00"},
+            ]
+        },
+    )
+    assert created.status_code == 201
+    placed = ctl(
+        generic_sim,
+        "POST",
+        "orders",
+        json={"customer": {"name": "C"}, "lines": [{"sku": "A-1", "quantity": 2}]},
+    )
+    assert placed.status_code == 201
+    order_id = placed.json()["id"]
+    refused = ctl(
+        generic_sim,
+        "POST",
+        "orders",
+        json={"customer": {"name": "C"}, "lines": [{"sku": "B-2", "quantity": 1}]},
+    )
+    assert (refused.status_code, refused.json()["refused"]) == (409, True)
+    cancelled = ctl(
+        generic_sim, "POST", f"orders/{order_id}/cancel", json={"reason": "x"}
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    assert ctl(generic_sim, "POST", "orders/G-9/cancel").status_code == 404
+    raw = ctl(generic_sim, "POST", "raw_orders", json={"text": "garbage"})
+    assert raw.status_code == 201
+    added = ctl(
+        generic_sim,
+        "POST",
+        "faults",
+        json=[
+            {"kind": "status", "status": 500, "path": "/api/ping"},
+            {"kind": "latency", "seconds": 0.01},
+        ],
+    )
+    assert added.json()["pending"] == 2
+    assert ctl(generic_sim, "POST", "faults", json={"kind": "nope"}).status_code == 400
+    assert len(ctl(generic_sim, "GET", "faults").json()["pending"]) == 2
+    assert api(generic_sim, "GET", "/api/ping").status_code == 500
+    assert ctl(generic_sim, "DELETE", "faults").json() == {"cleared": 1}
+    state = ctl(generic_sim, "GET", "state").json()
+    assert state["simulator"] == "generic"
+    assert [o["quantity"] for o in state["offers"]] == [0, 0]
+    assert [o["status"] for o in state["orders"]] == ["cancelled"]
+    assert state["raw_orders"][0]["entry"] == "garbage"
+    log = ctl(generic_sim, "GET", "requests").json()["requests"]
+    assert [(r["path"], r["status"], r["fault"]) for r in log] == [
+        ("/api/ping", 500, "status")
+    ]
+    assert ctl(generic_sim, "POST", "reset").json() == {"ok": True}
+    state = ctl(generic_sim, "GET", "state").json()
+    assert (state["offers"], state["orders"], state["seq"]) == ([], [], 0)
+    assert generic_sim.requests == []
+
+
+def test_registry_resolves_lazily():
+    assert "generic" in SIMULATORS
+    assert get_simulator("generic") is GenericChannelSimulator
+    with pytest.raises(KeyError, match="unknown simulator"):
+        get_simulator("nope")
+
+
+def test_cli_serves_a_simulator_until_terminated(free_port):
+    env = dict(os.environ)
+    paths = [str(ROOT / "sandbox"), str(ROOT / "connectors"), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "omni_sandbox",
+            "generic",
+            "--port",
+            str(free_port),
+            "--api-key",
+            "cli-key-123",
+            "--shop",
+            "CLI Shop",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=15), "the CLI printed nothing"
+        url = proc.stdout.readline().strip()
+        assert url == f"http://127.0.0.1:{free_port}"
+        answer = requests.get(
+            url + "/api/ping", headers={"X-Api-Key": "cli-key-123"}, timeout=5
+        )
+        assert answer.json() == {"ok": True, "shop": "CLI Shop"}
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=10)
+    assert code == 0
