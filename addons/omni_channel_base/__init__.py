@@ -1,2 +1,7 @@
 from . import models
 from . import wizards
+from . import log_redaction
+
+
+def post_load():
+    log_redaction.install()

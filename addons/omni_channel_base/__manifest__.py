@@ -24,6 +24,7 @@
         "wizards/omni_binding_wizard_views.xml",
         "views/omni_menus.xml",
     ],
+    "post_load": "post_load",
     "installable": True,
     "application": True,
 }

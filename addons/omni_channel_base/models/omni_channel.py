@@ -10,6 +10,8 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.planner import DirtyItem, QtyRules, plan_prices, plan_stock
 
+from .. import log_redaction
+
 _logger = logging.getLogger(__name__)
 
 #: advisory lock namespace ("omni" in ASCII) used with the channel id
@@ -218,6 +220,7 @@ class OmniChannel(models.Model):
         the base never imports a connector other than the generic test one.
         """
         self.ensure_one()
+        log_redaction.remember_secrets(self._omni_secrets())
         method = getattr(self, f"_omni_adapter_{self.channel_type}", None)
         if method is None:
             raise UserError(

@@ -8,6 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .. import log_redaction
 from .common import OmniChannelCase
 
 
@@ -73,7 +74,13 @@ class TestAccessAndSecrets(OmniChannelCase):
         old_level = root.level
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
+        log_redaction.install()  # as at server start, for this new handler too
         try:
+            # a library logging a URL with the key in it, as urllib3 does at DEBUG
+            self.channels._omni_build_adapter()
+            logging.getLogger("urllib3.connectionpool").debug(
+                "GET /api/ping?api_key=%s HTTP/1.1", secret)
+            logging.getLogger("some.library").info("token %s accepted", secret)
             self.set_stock(self.products[0], 2)
             self.run_jobs()
             self.sims[0].faults.add("status", path="/api/stock", status=500, times=10)
