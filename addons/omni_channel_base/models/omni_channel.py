@@ -255,18 +255,22 @@ class OmniChannel(models.Model):
             "backoff_base": float(params.get_param("omni_channel_base.backoff_base", 0.5)),
         }
 
-    def _omni_secrets(self):
-        """Literal secrets to mask in the sync log, whatever the field."""
-        self.ensure_one()
-        creds = self.sudo()
+    @api.model
+    def _omni_secret_fields(self):
+        """Credential fields: the administrator-only text fields, whatever the connector."""
         return [
-            creds[name]
+            name
             for name, field in self._fields.items()
             if field.type == "char"
             and field.groups == "base.group_system"
-            and name != "order_cursor"
-            and creds[name]
+            and name not in ("order_cursor", "api_url")
         ]
+
+    def _omni_secrets(self):
+        """Literal secrets to mask in the sync log and the server log."""
+        self.ensure_one()
+        creds = self.sudo()
+        return [creds[name] for name in self._omni_secret_fields() if creds[name]]
 
     @contextmanager
     def _omni_session(self, record=None):
@@ -758,8 +762,21 @@ class OmniChannel(models.Model):
         return f"{len(bindings)} checked, {len(drift)} drifted, {len(missing)} missing"
 
     # -------------------------------------------------------------- defaults
+    def _register_hook(self):
+        """Know every channel's secrets from the start, to mask them in logs."""
+        res = super()._register_hook()
+        self.env.cr.execute("SELECT 1 FROM pg_tables WHERE tablename = 'omni_channel'")
+        if self.env.cr.fetchone():
+            for channel in self.with_context(active_test=False).sudo().search([]):
+                log_redaction.remember_secrets(channel._omni_secrets())
+        return res
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            log_redaction.remember_secrets(
+                str(vals[name]) for name in self._omni_secret_fields() if vals.get(name)
+            )
         channels = super().create(vals_list)
         for channel in channels.filtered(lambda c: not c.warehouse_ids):
             warehouse = self.env["stock.warehouse"].search(
@@ -769,6 +786,9 @@ class OmniChannel(models.Model):
         return channels
 
     def write(self, vals):
+        log_redaction.remember_secrets(
+            str(vals[name]) for name in self._omni_secret_fields() if vals.get(name)
+        )
         res = super().write(vals)
         rule_fields = {"qty_buffer", "qty_zero_at", "qty_max", "qty_percent",
                        "warehouse_ids", "sync_stock", "active"}
