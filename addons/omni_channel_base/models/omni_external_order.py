@@ -84,7 +84,9 @@ class OmniExternalOrder(models.Model):
     @staticmethod
     def _omni_serialize(raw):
         if raw.payload is not None:
-            return json.dumps(raw.payload, ensure_ascii=False, sort_keys=True, default=str)
+            return json.dumps(
+                raw.payload, ensure_ascii=False, sort_keys=True, indent=2, default=str
+            )
         return raw.body or ""
 
     @api.model
