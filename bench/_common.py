@@ -1,0 +1,411 @@
+"""Shared by the benchmarks: Odoo paths, bench databases, an Odoo server, figures.
+
+Nothing here hard-codes where Odoo lives: the addons path comes from
+``ODOO_ADDONS_PATH`` or is derived from ``odoo.__file__`` (as
+``scripts/_common.sh`` does), the interpreter from ``PYTHON`` (default: the
+one running the benchmark), PostgreSQL from the usual libpq variables.
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# as odoo-bin: Odoo computes in UTC
+os.environ["TZ"] = "UTC"
+time.tzset()
+ADDON = "omni_channel_base"
+#: job channel capacities, as data/queue_job_data.xml documents them
+DEFAULT_CHANNELS = (
+    "root:4,root.omni_stock:2,root.omni_price:1,root.omni_orders:1,root.omni_catalog:1"
+)
+
+
+def log(*parts):
+    """Progress goes to stderr; stdout carries only the JSON result."""
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def python():
+    return os.environ.get("PYTHON") or sys.executable
+
+
+def addons_path():
+    if os.environ.get("ODOO_ADDONS_PATH"):
+        return os.environ["ODOO_ADDONS_PATH"]
+    import odoo
+
+    odoo_root = Path(odoo.__file__).resolve().parent.parent
+    parts = [ROOT / "addons"]
+    parts += [p for p in (odoo_root / "addons", odoo_root / "odoo" / "addons") if p.is_dir()]
+    return ",".join(str(p) for p in parts)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values, pct):
+    """Nearest-rank percentile (no interpolation): a value that was observed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def rounded(value, digits=3):
+    return None if value is None else round(float(value), digits)
+
+
+def figure(value, target, met, unit=None, **extra):
+    """One headline figure with its target; ``met`` is informative, never asserted."""
+    out = {"value": value}
+    if unit:
+        out["unit"] = unit
+    out.update(target=target, met=bool(met))
+    out.update(extra)
+    return out
+
+
+def emit(name, result):
+    """Print the result as one JSON object on stdout."""
+    result = {"benchmark": name, **result}
+    print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
+    return result
+
+
+# ----------------------------------------------------------------- databases
+def _pg(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+def db_exists(name):
+    out = _pg("psql", "-d", "postgres", "-Atc",
+              f"SELECT 1 FROM pg_database WHERE datname = '{name}'", check=False)
+    return out.stdout.strip() == "1"
+
+
+def install_addon(name):
+    cmd = [python(), "-m", "odoo", "-d", name, f"--addons-path={addons_path()}",
+           "-i", ADDON, "--stop-after-init", "--without-demo=all", "--log-level=warn"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+
+
+def create_db(name, template=None):
+    if template and db_exists(template):
+        _pg("createdb", "-T", template, name)
+    else:
+        _pg("createdb", name)
+    install_addon(name)
+
+
+def close_registry(name):
+    """Close this process's connections to ``name`` (if Odoo was loaded here)."""
+    if "odoo.modules.registry" not in sys.modules:
+        return
+    import odoo
+
+    odoo.modules.registry.Registry.delete(name)
+    odoo.sql_db.close_db(name)
+
+
+def drop_db(name):
+    close_registry(name)
+    _pg("dropdb", "--if-exists", "--force", name, check=False)
+    data_dir = Path(os.environ.get("ODOO_DATA_DIR", Path.home() / ".local/share/Odoo"))
+    filestore = data_dir / "filestore" / name
+    if filestore.is_dir():
+        shutil.rmtree(filestore, ignore_errors=True)
+
+
+def add_db_arguments(parser, name):
+    parser.add_argument(
+        "--db", default=os.environ.get("OMNI_BENCH_DB"),
+        help="database to use; an existing one is kept, a missing one is created and "
+        f"dropped at the end (default: a fresh omni_bench_{name}_<pid>)",
+    )
+    parser.add_argument(
+        "--template", default=os.environ.get("OMNI_BENCH_TEMPLATE", "omni_tpl"),
+        help="template database for a fresh database when it exists (default omni_tpl)",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="do not drop a created database")
+
+
+@contextlib.contextmanager
+def bench_database(args, name):
+    """Yield a database with the addon installed; drop it if this run created it."""
+    db = args.db or f"omni_bench_{name}_{os.getpid()}"
+    created = False
+    if db_exists(db):
+        log(f"using existing database {db}")
+    else:
+        log(f"creating database {db} (template {args.template})")
+        created = True
+        create_db(db, args.template)
+    try:
+        yield db
+    finally:
+        if created and not args.keep_db:
+            log(f"dropping database {db}")
+            drop_db(db)
+
+
+def stop_on_sigterm():
+    """Turn SIGTERM into SystemExit so that ``finally`` blocks clean up."""
+
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# -------------------------------------------------------------- in-process Odoo
+def odoo_registry(db):
+    """Load Odoo in this process for ``db`` and return its registry."""
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config([
+        f"--addons-path={addons_path()}", "-d", db, "--log-level=warn",
+        "--without-demo=all",
+    ])
+    return odoo.modules.registry.Registry(db)
+
+
+#: as odoo.service.model: how often a transaction is replayed after a conflict
+MAX_TRIES = 5
+
+
+def concurrency_errors():
+    """The exceptions Odoo replays a request for (serialization, deadlock, lock)."""
+    from psycopg2 import errors
+
+    return (errors.SerializationFailure, errors.DeadlockDetected,
+            errors.LockNotAvailable)
+
+
+@contextlib.contextmanager
+def odoo_env(registry, context=None):
+    """A superuser environment on a fresh cursor, committed on success."""
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, dict(context or {}))
+
+
+# ------------------------------------------------------------------ the server
+class OdooServer:
+    """A real Odoo server with HTTP workers and the queue_job runner, in its own
+    process group (stopped by group id, never by name)."""
+
+    def __init__(self, db, *, workers=2, channels=DEFAULT_CHANNELS, log_path=None):
+        self.db = db
+        self.workers = workers
+        self.channels = channels
+        self.port = free_port()
+        self.gevent_port = free_port()
+        self.proc = None
+        self.tmpdir = tempfile.mkdtemp(prefix="omni-bench-")
+        self.conf = os.path.join(self.tmpdir, "odoo.conf")
+        self.log_path = log_path or os.path.join(self.tmpdir, "odoo.log")
+        self._log = None
+
+    def write_config(self):
+        text = f"""[options]
+addons_path = {addons_path()}
+db_name = {self.db}
+dbfilter = ^{self.db}$
+list_db = False
+http_interface = 127.0.0.1
+http_port = {self.port}
+gevent_port = {self.gevent_port}
+workers = {self.workers}
+max_cron_threads = 0
+server_wide_modules = web,queue_job
+without_demo = all
+log_level = warn
+limit_time_cpu = 600
+limit_time_real = 1200
+
+[queue_job]
+channels = {self.channels}
+"""
+        with open(self.conf, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    def write_launcher(self):
+        """What ``odoo-bin`` does. Not ``python -m odoo``: with workers, Odoo
+        respawns its gevent process as ``python sys.argv[0] gevent``, and
+        ``odoo/__main__.py`` cannot run as a script (relative import), so it
+        would fail and be respawned every second."""
+        path = os.path.join(self.tmpdir, "odoo-server")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write('import os\nos.environ["TZ"] = "UTC"\nimport odoo\n\n'
+                     'if __name__ == "__main__":\n    odoo.cli.main()\n')
+        return path
+
+    def start(self):
+        self.write_config()
+        cmd = [python(), self.write_launcher(), "-c", self.conf, "-d", self.db,
+               f"--http-port={self.port}", f"--workers={self.workers}",
+               "--max-cron-threads=0", "--load=web,queue_job",
+               "--log-handler=odoo.addons.queue_job.jobrunner.runner:INFO"]
+        env = dict(os.environ, TZ="UTC")
+        env.pop("ODOO_QUEUE_JOB_CHANNELS", None)  # the config file is authoritative
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,
+        )
+        log(f"odoo server pid {self.proc.pid} on port {self.port}, log {self.log_path}")
+        return self
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout=120):
+        """Until HTTP answers and the job runner says it is ready for the database."""
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port}/web/health"
+        http_ok = runner_ok = False
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"odoo server exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}"
+                )
+            if not http_ok:
+                with contextlib.suppress(OSError):
+                    with urllib.request.urlopen(url, timeout=2) as resp:
+                        http_ok = resp.status == 200
+            if not runner_ok:
+                runner_ok = "database connections ready" in self.log_text()
+            if http_ok and runner_ok:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"odoo server not ready after {timeout}s:\n{self.log_text()[-3000:]}")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def cleanup(self):
+        """Remove the configuration and log, unless OMNI_BENCH_KEEP_LOGS is set."""
+        if os.environ.get("OMNI_BENCH_KEEP_LOGS"):
+            log(f"odoo server log kept: {self.log_path}")
+        else:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def errors(self):
+        """ERROR and CRITICAL lines of the server log (tracebacks cut)."""
+        return [line for line in self.log_text().splitlines()
+                if " ERROR " in line or " CRITICAL " in line]
+
+    def concurrency_errors(self):
+        """Transactions of the server that failed on a concurrent update, by table.
+
+        Odoo and queue_job replay them (a job is postponed by 5 s); each one is
+        work done twice and, for a job, latency added.
+        """
+        counts = {}
+        query = ""
+        for line in self.log_text().splitlines():
+            if "bad query:" in line:
+                query = line
+                continue
+            if line.startswith("ERROR:") and query:
+                kind = ("serialization" if "could not serialize" in line else
+                        "deadlock" if "deadlock" in line else
+                        "lock" if "could not obtain lock" in line else None)
+                if kind:
+                    table = next((t for t in ("omni_product_binding", "omni_channel",
+                                              "omni_external_order", "stock_quant",
+                                              "queue_job")
+                                  if t in query), "other")
+                    key = f"{kind}:{table}"
+                    counts[key] = counts.get(key, 0) + 1
+                query = ""
+        return counts
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def base_parser(description):
+    return argparse.ArgumentParser(description=description)
+
+
+# ------------------------------------------------------------------ simulators
+def timed_simulator_class():
+    """GenericChannelSimulator that stamps every applied change with
+    ``time.monotonic()`` and tells a listener, so arrival times are exact
+    (no polling error) and on the benchmark's own clock."""
+    from omni_sandbox.generic import GenericChannelSimulator
+
+    class TimedSimulator(GenericChannelSimulator):
+        listener = None  # callable(sim, kind, key, value, when)
+
+        def reset_state(self):
+            super().reset_state()
+            self.applied_at = []  # monotonic time of each entry of self.applied
+            self.order_times = {}  # order id -> monotonic time it was placed
+
+        def _log_applied(self, kind, key, value):
+            super()._log_applied(kind, key, value)
+            now = time.monotonic()
+            self.applied_at.append(now)
+            if self.listener is not None:
+                self.listener(self, kind, key, value, now)
+
+        def place_order(self, customer, lines, **kw):
+            with self.lock:  # re-entrant: the order and the quantity it leaves, at once
+                order = super().place_order(customer, lines, **kw)
+                now = time.monotonic()
+                self.order_times[order["id"]] = now
+                if self.listener is not None:
+                    for line in order["lines"]:
+                        sku = line["sku"]
+                        self.listener(self, "order", sku, self.offers[sku]["quantity"], now)
+                return order
+
+        def stock_requests(self):
+            with self.lock:
+                return sum(1 for r in self.requests if r["path"] == "/api/stock")
+
+    return TimedSimulator
+
+
+def order_refused():
+    from omni_sandbox.generic import OrderRefused
+
+    return OrderRefused
