@@ -109,11 +109,11 @@ class OmniChannel(models.Model):
     last_stock_push = fields.Datetime(readonly=True, copy=False)
     last_price_push = fields.Datetime(readonly=True, copy=False)
     last_order_import = fields.Datetime(readonly=True, copy=False)
-    last_reconcile = fields.Datetime(readonly=True, copy=False)
+    last_reconcile = fields.Datetime("Last Stock Check", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     # health
     binding_count = fields.Integer(compute="_compute_health")
-    pending_binding_count = fields.Integer("Pending", compute="_compute_health")
+    pending_binding_count = fields.Integer("Waiting to Be Sent", compute="_compute_health")
     failed_binding_count = fields.Integer("Failed Products", compute="_compute_health")
     attention_order_count = fields.Integer(
         "Orders Needing Attention", compute="_compute_health"
@@ -226,7 +226,9 @@ class OmniChannel(models.Model):
             raise UserError(
                 self.env._(
                     "No connector is installed for channel type %(type)s.",
-                    type=self.channel_type,
+                    type=dict(
+                        self._fields["channel_type"]._description_selection(self.env)
+                    ).get(self.channel_type, self.channel_type),
                 )
             )
         return method(on_call)

@@ -329,16 +329,22 @@ class OmniExternalOrder(models.Model):
         needed = {}
         for line in lines:
             needed[line.product_id] = needed.get(line.product_id, 0.0) + line.product_uom_qty
-        return [
-            self.env._(
-                "%(product)s: %(needed)s ordered, %(available)s available",
-                product=product.display_name,
-                needed=qty,
-                available=max(available[product.id], 0.0),
+        shortages = []
+        for product, qty in needed.items():
+            if float_compare(available[product.id], qty, precision_digits=3) >= 0:
+                continue
+            ordered = f"{qty:g}"
+            have = f"{max(available[product.id], 0.0):g}"
+            shortages.append(
+                self.env._(
+                    "%(product)s: %(needed)s %(uom)s ordered, %(available)s available",
+                    product=product.display_name,
+                    needed=ordered,
+                    uom=product.uom_id.name,
+                    available=have,
+                )
             )
-            for product, qty in needed.items()
-            if float_compare(available[product.id], qty, precision_digits=3) < 0
-        ]
+        return shortages
 
     def _omni_confirm_if_possible(self):
         """Confirm per the channel's policy; a shortage leaves a flagged quotation.
@@ -353,7 +359,7 @@ class OmniExternalOrder(models.Model):
         if shortages:
             self._omni_needs_attention(
                 self.env._(
-                    "Not enough stock to reserve this order; it stays a quotation. %(lines)s",
+                    "Not enough stock to reserve this order; it stays a quotation: %(lines)s",
                     lines="; ".join(shortages),
                 )
             )
@@ -402,12 +408,16 @@ class OmniExternalOrder(models.Model):
         sale = self.sale_order_id
         if sale and sale.state != "cancel":
             sale.with_context(disable_cancel_warning=True)._action_cancel()
+            reason = order.cancel_reason or order.remote_status
             sale.message_post(
                 body=self.env._(
                     "Cancelled on %(channel)s (%(reason)s); stock released.",
                     channel=self.channel_id.name,
-                    reason=order.cancel_reason or order.remote_status or "-",
+                    reason=reason,
                 )
+                if reason
+                else self.env._("Cancelled on %(channel)s; stock released.",
+                                channel=self.channel_id.name)
             )
         self.write({"state": "cancelled", "attention_reason": False})
         self.activity_ids.action_done()

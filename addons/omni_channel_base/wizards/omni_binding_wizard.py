@@ -27,7 +27,7 @@ class OmniBindingWizard(models.TransientModel):
     )
     product_ids = fields.Many2many("product.product", string="Products")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
-    matched_count = fields.Integer("Bound", readonly=True)
+    matched_count = fields.Integer("Matched", readonly=True)
     unmatched_count = fields.Integer("Not Matched", readonly=True)
     duplicate_count = fields.Integer("Duplicates", readonly=True)
     report = fields.Text(readonly=True)
