@@ -290,18 +290,29 @@ class OmniChannel(models.Model):
             if calls:
                 self.env["omni.sync.event"]._omni_log_calls(self, calls, record=record)
 
+    def _omni_error_text(self, err):
+        """A connector error in the user's language, with the channel's own words kept."""
+        detail = str(err)
+        if isinstance(err, cerr.AuthError):
+            text = self.env._("The channel %(name)s refused the credentials: %(error)s")
+        elif isinstance(err, cerr.RateLimitError):
+            text = self.env._("The channel %(name)s asked to slow down: %(error)s")
+        elif isinstance(err, cerr.TransportError):
+            text = self.env._("The channel %(name)s cannot be reached: %(error)s")
+        elif isinstance(err, cerr.ValidationError):
+            text = self.env._("The channel %(name)s refused the data: %(error)s")
+        elif isinstance(err, cerr.PayloadError):
+            text = self.env._("The channel %(name)s answered something unreadable: %(error)s")
+        else:
+            text = self.env._("The channel %(name)s failed: %(error)s")
+        return text % {"name": self.name, "error": detail}
+
     def _omni_translate_error(self, err, in_job):
         """Turn a connector error into Odoo's: retry in jobs, a message on buttons."""
-        message = str(err)
+        message = self._omni_error_text(err)
         if in_job and getattr(err, "retryable", False):
             seconds = getattr(err, "retry_after", None)
             return RetryableJobError(message, seconds=int(seconds) if seconds else None)
-        if isinstance(err, cerr.AuthError):
-            message = self.env._(
-                "The channel %(name)s refused the credentials: %(error)s",
-                name=self.name,
-                error=message,
-            )
         return UserError(message)
 
     # ----------------------------------------------------------------- locks
@@ -519,7 +530,7 @@ class OmniChannel(models.Model):
         Written in a transaction of its own, so the job must not have written
         this channel's row before (it would wait on its own lock).
         """
-        message = f"{kind}: {err}"
+        message = f"{kind}: {self._omni_error_text(err)}"
         self.env["omni.sync.event"]._omni_write_outside(
             self, lambda channel: channel.write({"last_error": message})
         )

@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+from datetime import timezone
 
 import psycopg2
 
@@ -14,6 +15,15 @@ from omni_connectors.core import errors as cerr
 from omni_connectors.core.models import OrderState, RawOrder
 
 _logger = logging.getLogger(__name__)
+
+
+def _naive_utc(moment):
+    """Odoo stores UTC without a zone; channels send zoned or naive (UTC) times."""
+    if not moment:
+        return False
+    if moment.tzinfo:
+        moment = moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=None)
 
 
 class OmniMappingError(Exception):
@@ -166,10 +176,19 @@ class OmniExternalOrder(models.Model):
             ) from err
 
     def _omni_process(self):
-        """Job: turn the stored payload into a sale order, or explain why not."""
+        """Job: turn the stored payload into a sale order, or explain why not.
+
+        Messages are written in the language of the channel's responsible,
+        who reads them; the parsed data is kept even when mapping fails.
+        """
         self.ensure_one()
         self._omni_lock()
         self.invalidate_recordset()
+        lang = self.channel_id.user_id.lang or self.env.user.lang
+        order_rec = self.with_context(lang=lang) if lang else self
+        return order_rec._omni_process_in_lang()
+
+    def _omni_process_in_lang(self):
         channel = self.channel_id
         raw = RawOrder(
             external_id=self.external_id,
@@ -178,13 +197,19 @@ class OmniExternalOrder(models.Model):
             updated_marker=self.updated_marker or "",
         )
         try:
+            order = channel._omni_build_adapter().parse_order(raw)
+            self.write(self._omni_order_vals(order))
             with self.env.cr.savepoint():
-                order = channel._omni_build_adapter().parse_order(raw)
                 self._omni_apply(order)
         except (cerr.OmniConnectorError, OmniMappingError, UserError) as err:
             if isinstance(err, cerr.OmniConnectorError) and err.retryable:
                 raise RetryableJobError(str(err)) from err
-            self._omni_needs_attention(str(err))
+            reason = (
+                channel._omni_error_text(err)
+                if isinstance(err, cerr.OmniConnectorError)
+                else str(err)
+            )
+            self._omni_needs_attention(reason)
             return f"needs attention: {err}"
         return f"{self.state}: {self.sale_order_id.name or ''}"
 
@@ -213,7 +238,7 @@ class OmniExternalOrder(models.Model):
         delivery, payment, customer = order.delivery, order.payment, order.customer
         return {
             "remote_status": order.remote_status or order.state.value,
-            "order_date": order.created_at.replace(tzinfo=None) if order.created_at else False,
+            "order_date": _naive_utc(order.created_at),
             "amount_total": float(order.total or 0),
             "customer_name": customer.name
             or " ".join(p for p in (customer.first_name, customer.last_name) if p),
@@ -236,7 +261,6 @@ class OmniExternalOrder(models.Model):
         }
 
     def _omni_apply(self, order):
-        self.write(self._omni_order_vals(order))
         sale = self.sale_order_id
         if order.state in (OrderState.CANCELLED, OrderState.RETURNED):
             self._omni_cancel_sale(order)

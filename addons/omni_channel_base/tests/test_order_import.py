@@ -100,6 +100,9 @@ class TestOrderImport(OmniChannelCase):
         external = self.import_orders(self.channels[0])
         self.assertEqual(external.state, "needs_attention")
         self.assertIn("MUG-NEW", external.attention_reason)
+        # the manager still sees who ordered what and where it goes
+        self.assertEqual(external.customer_name, BUYER["name"])
+        self.assertEqual(external.delivery_city, "Київ")
         self.assertFalse(external.sale_order_id)
         self.assertTrue(external.activity_ids, "the responsible gets an activity")
         self.assertEqual(external.activity_ids.user_id, self.channels[0].user_id)
