@@ -11,3 +11,5 @@ from . import res_currency_rate
 from . import res_partner
 from . import sale_order
 from . import stock_picking
+from . import omni_binding_change
+from . import omni_channel_status

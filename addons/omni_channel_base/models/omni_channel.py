@@ -103,14 +103,17 @@ class OmniChannel(models.Model):
     # connection (the generic channel; connector addons add their own fields)
     api_url = fields.Char("API URL", groups="base.group_system")
     api_key = fields.Char("API Key", groups="base.group_system", copy=False)
-    order_cursor = fields.Char(copy=False, readonly=True, groups="base.group_system")
+    order_cursor = fields.Char(
+        compute="_compute_status", inverse="_inverse_order_cursor", groups="base.group_system"
+    )
     event_retention_days = fields.Integer("Keep Sync Log (days)", default=30)
     # last success times
-    last_stock_push = fields.Datetime(readonly=True, copy=False)
-    last_price_push = fields.Datetime(readonly=True, copy=False)
-    last_order_import = fields.Datetime(readonly=True, copy=False)
-    last_reconcile = fields.Datetime("Last Stock Check", readonly=True, copy=False)
-    last_error = fields.Text(readonly=True, copy=False)
+    status_ids = fields.One2many("omni.channel.status", "channel_id", readonly=True)
+    last_stock_push = fields.Datetime(compute="_compute_status")
+    last_price_push = fields.Datetime(compute="_compute_status")
+    last_order_import = fields.Datetime(compute="_compute_status")
+    last_reconcile = fields.Datetime("Last Stock Check", compute="_compute_status")
+    last_error = fields.Text(compute="_compute_status")
     # health
     binding_count = fields.Integer(compute="_compute_health")
     pending_binding_count = fields.Integer("Waiting to Be Sent", compute="_compute_health")
@@ -138,6 +141,33 @@ class OmniChannel(models.Model):
          "The sync delay cannot be negative."),
     ]
 
+    # ------------------------------------------------------------------ status
+    @api.depends("status_ids.last_success", "status_ids.last_error", "status_ids.cursor")
+    def _compute_status(self):
+        fields_by_kind = {"stock": "last_stock_push", "price": "last_price_push",
+                          "orders": "last_order_import", "reconcile": "last_reconcile"}
+        for channel in self:
+            values = dict.fromkeys(fields_by_kind.values(), False)
+            errors = []
+            cursor = False
+            for status in channel.sudo().status_ids:
+                values[fields_by_kind[status.kind]] = status.last_success
+                if status.last_error:
+                    errors.append((status.last_error_date or status.last_success,
+                                   status.last_error))
+                if status.kind == "orders":
+                    cursor = status.cursor
+            errors.sort(key=lambda e: e[0] or fields.Datetime.now())
+            values["last_error"] = errors[-1][1] if errors else False
+            values["order_cursor"] = cursor  # readable by administrators only
+            channel.update(values)
+
+    def _inverse_order_cursor(self):
+        for channel in self:
+            self.env["omni.channel.status"]._omni_set(
+                channel, "orders", cursor=channel.order_cursor or None
+            )
+
     # ------------------------------------------------------------------ health
     def _job_key(self, kind, suffix=""):
         self.ensure_one()
@@ -156,12 +186,15 @@ class OmniChannel(models.Model):
         cr = self.env.cr
         cr.execute(
             """
-            SELECT channel_id, count(*),
-                   count(*) FILTER (WHERE stock_dirty OR price_dirty),
-                   count(*) FILTER (WHERE sync_state = 'error')
-              FROM omni_product_binding
-             WHERE channel_id = ANY(%s) AND active
-             GROUP BY channel_id
+            SELECT b.channel_id, count(*),
+                   count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM omni_binding_change ch
+                        WHERE ch.channel_id = b.channel_id
+                          AND ch.product_id = b.product_id)),
+                   count(*) FILTER (WHERE b.sync_state = 'error')
+              FROM omni_product_binding b
+             WHERE b.channel_id = ANY(%s) AND b.active
+             GROUP BY b.channel_id
             """,
             [self.ids],
         )
@@ -410,34 +443,36 @@ class OmniChannel(models.Model):
             percent=self.qty_percent,
         )
 
-    def _omni_dirty_rows(self, kind, limit=None):
-        """Dirty bindings of this channel as plain rows (no ORM cache)."""
+    def _omni_dirty_rows(self, kind):
+        """Bindings of this channel with changes to send, as plain rows (no ORM cache).
+
+        The fourth column is the highest change id read: results clear
+        changes up to it only (compare-and-set).
+        """
         self.ensure_one()
-        flag, seq, last = {
-            "stock": ("stock_dirty", "stock_seq", "last_qty"),
-            "price": ("price_dirty", "price_seq", "last_price"),
-        }[kind]
+        last, date = ("last_qty", "last_stock_date") if kind == "stock" else (
+            "last_price", "last_price_date")
         query = SQL(
             """
             SELECT b.id, b.product_id, COALESCE(NULLIF(b.external_id, ''), b.sku),
-                   b.%(seq)s, b.%(last)s, b.%(date)s IS NULL,
+                   ch.seq, b.%(last)s, b.%(date)s IS NULL,
                    b.override_rules, b.qty_buffer, b.qty_zero_at, b.qty_max,
                    b.qty_percent
-              FROM omni_product_binding b
+              FROM (SELECT product_id, max(id) AS seq FROM omni_binding_change
+                     WHERE channel_id = %(channel)s AND kind = %(kind)s
+                     GROUP BY product_id) ch
+              JOIN omni_product_binding b
+                ON b.channel_id = %(channel)s AND b.product_id = ch.product_id AND b.active
               JOIN product_product p ON p.id = b.product_id
               JOIN product_template t ON t.id = p.product_tmpl_id
-             WHERE b.channel_id = %(channel)s AND b.active AND b.%(flag)s
-               %(storable)s
+             WHERE %(storable)s
              ORDER BY b.id
-             %(limit)s
             """,
-            seq=SQL.identifier(seq),
             last=SQL.identifier(last),
-            date=SQL.identifier("last_stock_date" if kind == "stock" else "last_price_date"),
-            flag=SQL.identifier(flag),
+            date=SQL.identifier(date),
             channel=self.id,
-            storable=SQL("AND t.is_storable") if kind == "stock" else SQL(""),
-            limit=SQL("LIMIT %s", limit) if limit else SQL(""),
+            kind=kind,
+            storable=SQL("t.is_storable") if kind == "stock" else SQL("TRUE"),
         )
         self.env.cr.execute(query)
         return self.env.cr.fetchall()
@@ -503,21 +538,18 @@ class OmniChannel(models.Model):
         self._omni_note_success(kind, outside=True)
         return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
 
-    def _omni_note_success(self, kind, outside=False):
-        """Stamp the last success of ``kind`` (and clear an error of that kind).
+    def _omni_note_success(self, kind, outside=False, **values):
+        """Stamp the last success of ``kind`` and clear its error.
 
         ``outside``: in a transaction of its own, for work whose results are
         themselves committed as they go (pushes); otherwise in the job's
         transaction, true only if it commits (order import and its cursor).
+        Each kind has its own status row: no two kinds ever write one row.
         """
-        field = {"stock": "last_stock_push", "price": "last_price_push",
-                 "orders": "last_order_import", "reconcile": "last_reconcile"}[kind]
-
         def stamp(channel):
-            vals = {field: fields.Datetime.now()}
-            if (channel.last_error or "").startswith(f"{kind}:"):
-                vals["last_error"] = False
-            channel.write(vals)
+            channel.env["omni.channel.status"]._omni_set(
+                channel, kind, last_success=fields.Datetime.now(), last_error=None, **values
+            )
 
         if outside:
             self.env["omni.sync.event"]._omni_write_outside(self, stamp)
@@ -525,14 +557,13 @@ class OmniChannel(models.Model):
             stamp(self)
 
     def _omni_note_failure(self, kind, err):
-        """Keep the failure visible although the job's transaction rolls back.
-
-        Written in a transaction of its own, so the job must not have written
-        this channel's row before (it would wait on its own lock).
-        """
+        """Keep the failure visible although the job's transaction rolls back."""
         message = f"{kind}: {self._omni_error_text(err)}"
         self.env["omni.sync.event"]._omni_write_outside(
-            self, lambda channel: channel.write({"last_error": message})
+            self,
+            lambda channel: channel.env["omni.channel.status"]._omni_set(
+                channel, kind, last_error=message, last_error_date=fields.Datetime.now()
+            ),
         )
 
     # ------------------------------------------------------------ buttons
@@ -666,21 +697,27 @@ class OmniChannel(models.Model):
         Covers a change committed at the very moment a job started, and jobs
         lost with a database restore.
         """
-        for kind, flag in (("stock", "stock_dirty"), ("price", "price_dirty")):
+        # changes of bindings removed or archived since: nobody will send them
+        self.env.cr.execute(
+            """
+            DELETE FROM omni_binding_change ch
+             WHERE NOT EXISTS (SELECT 1 FROM omni_product_binding b
+                                WHERE b.channel_id = ch.channel_id
+                                  AND b.product_id = ch.product_id AND b.active)
+            """
+        )
+        for kind in ("stock", "price"):
             self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT DISTINCT b.channel_id FROM omni_product_binding b
-                      JOIN omni_channel c ON c.id = b.channel_id
-                     WHERE b.%s AND b.active AND c.active
-                       AND NOT EXISTS (
-                           SELECT 1 FROM queue_job j
-                            WHERE j.identity_key = 'omni:' || c.id || ':' || %s
-                              AND j.state IN ('pending', 'enqueued', 'started'))
-                    """,
-                    SQL.identifier(flag),
-                    kind,
-                )
+                """
+                SELECT DISTINCT ch.channel_id FROM omni_binding_change ch
+                  JOIN omni_channel c ON c.id = ch.channel_id
+                 WHERE ch.kind = %s AND c.active
+                   AND NOT EXISTS (
+                       SELECT 1 FROM queue_job j
+                        WHERE j.identity_key = 'omni:' || c.id || ':' || %s
+                          AND j.state IN ('pending', 'enqueued', 'started'))
+                """,
+                [kind, kind],
             )
             ids = [row[0] for row in self.env.cr.fetchall()]
             if ids:
@@ -724,9 +761,7 @@ class OmniChannel(models.Model):
                 if not batch.has_more:
                     break
         # the cursor moves in the same transaction as the orders it covers
-        if cursor != (self.sudo().order_cursor or None):
-            self.sudo().order_cursor = cursor
-        self._omni_note_success("orders")
+        self._omni_note_success("orders", cursor=cursor)
         return f"{received} received, {changed} new or changed{partial}"
 
     # -------------------------------------------------------- reconciliation
@@ -747,6 +782,7 @@ class OmniChannel(models.Model):
         available = self._omni_available_to_sell(bindings.product_id)
         default = self._omni_channel_rules()
         drift, missing = Binding.browse(), Binding.browse()
+        shown = {}
         for binding in bindings:
             offer = remote.get(binding.external_id or binding.sku)
             if offer is None:
@@ -756,14 +792,19 @@ class OmniChannel(models.Model):
             expected = rules.apply(available[binding.product_id.id])
             if offer.quantity is not None and int(offer.quantity) != expected:
                 drift |= binding
-                binding.write({"last_qty": int(offer.quantity)})
+                shown[binding.id] = int(offer.quantity)
+        not_shown = self.env._("The channel does not show this offer.")
+
+        def record(model):
+            # like push results, in a transaction of its own: binding rows are
+            # written by sync jobs only outside their main transaction
+            for binding in model.browse(list(shown)):
+                binding.write({"last_qty": shown[binding.id]})
+            model.browse(missing.ids).write({"sync_state": "error", "last_error": not_shown})
+
+        self.env["omni.sync.event"]._omni_write_outside(Binding, record)
         if drift:
             drift._omni_mark_dirty(("stock",))
-        if missing:
-            missing.write({
-                "sync_state": "error",
-                "last_error": self.env._("The channel does not show this offer."),
-            })
         self.message_post(
             body=self.env._(
                 "Stock check: %(checked)s products compared, %(drift)s differed and "

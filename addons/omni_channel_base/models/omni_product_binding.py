@@ -3,10 +3,6 @@ from odoo.tools import SQL
 
 from omni_connectors.core.planner import QtyRules
 
-DIRTY_FIELDS = {
-    "stock": ("stock_dirty", "stock_seq"),
-    "price": ("price_dirty", "price_seq"),
-}
 PRECOMMIT_KEY = "omni.changed_products"
 
 
@@ -52,11 +48,13 @@ class OmniProductBinding(models.Model):
         "Last Price Sent", digits="Product Price", readonly=True, copy=False
     )
     last_price_date = fields.Datetime("Price Sent On", readonly=True, copy=False)
-    # change capture: a flag and a counter per kind (compare-and-set)
-    stock_dirty = fields.Boolean("Stock to Send", default=True, readonly=True, copy=False)
-    stock_seq = fields.Integer(default=0, readonly=True, copy=False)
-    price_dirty = fields.Boolean("Price to Send", default=True, readonly=True, copy=False)
-    price_seq = fields.Integer(default=0, readonly=True, copy=False)
+    # changes waiting to be sent live in omni.binding.change (see there why)
+    stock_dirty = fields.Boolean(
+        "Stock to Send", compute="_compute_dirty", search="_search_stock_dirty"
+    )
+    price_dirty = fields.Boolean(
+        "Price to Send", compute="_compute_dirty", search="_search_price_dirty"
+    )
     sync_state = fields.Selection(
         [("new", "Not sent yet"), ("ok", "In sync"), ("error", "Failed")],
         default="new",
@@ -84,6 +82,46 @@ class OmniProductBinding(models.Model):
                 f"{binding.channel_id.name or ''} / {binding.product_id.display_name or ''}"
             )
 
+    def _compute_dirty(self):
+        pending = {"stock": set(), "price": set()}
+        if self.ids:
+            self.env.cr.execute(
+                """
+                SELECT DISTINCT b.id, ch.kind
+                  FROM omni_product_binding b
+                  JOIN omni_binding_change ch
+                    ON ch.channel_id = b.channel_id AND ch.product_id = b.product_id
+                 WHERE b.id = ANY(%s)
+                """,
+                [self.ids],
+            )
+            for binding_id, kind in self.env.cr.fetchall():
+                pending[kind].add(binding_id)
+        for binding in self:
+            binding.stock_dirty = binding.id in pending["stock"]
+            binding.price_dirty = binding.id in pending["price"]
+
+    def _search_dirty(self, kind, operator, value):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(operator)
+        query = SQL(
+            """
+            SELECT b.id FROM omni_product_binding b
+             WHERE EXISTS (SELECT 1 FROM omni_binding_change ch
+                            WHERE ch.channel_id = b.channel_id
+                              AND ch.product_id = b.product_id AND ch.kind = %s)
+            """,
+            kind,
+        )
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", query)]
+
+    def _search_stock_dirty(self, operator, value):
+        return self._search_dirty("stock", operator, value)
+
+    def _search_price_dirty(self, operator, value):
+        return self._search_dirty("price", operator, value)
+
     def _omni_rules(self):
         self.ensure_one()
         if not self.override_rules:
@@ -98,8 +136,7 @@ class OmniProductBinding(models.Model):
                 product = self.env["product.product"].browse(vals["product_id"])
                 vals["sku"] = product.default_code or False
         bindings = super().create(vals_list)
-        bindings.channel_id._omni_enqueue("stock")
-        bindings.channel_id.filtered("pricelist_id")._omni_enqueue("price")
+        bindings._omni_mark_dirty(("stock", "price"))
         return bindings
 
     def write(self, vals):
@@ -111,44 +148,38 @@ class OmniProductBinding(models.Model):
 
     # -------------------------------------------------- marking dirty (cheap)
     def _omni_mark_dirty(self, kinds=("stock", "price")):
-        """Flag these bindings and ask for one coalesced push per channel."""
+        """Note a change of these bindings and ask for one coalesced push per channel."""
         if not self:
             return
         for kind in kinds:
-            channel_ids = self._omni_flag(kind, SQL("b.id = ANY(%s)", self.ids))
+            channel_ids = self._omni_note_changes(kind, SQL("b.id = ANY(%s)", self.ids))
             self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
 
     @api.model
-    def _omni_flag(self, kind, where):
-        """One UPDATE for all matching bindings, locking them in id order.
+    def _omni_note_changes(self, kind, where):
+        """One INSERT for all matching bindings of syncing channels.
 
-        Returns the ids of the channels concerned.
+        Only inserts: a user's transaction never updates a row a push job
+        writes, so it cannot conflict with one. Returns the channel ids.
         """
-        flag, seq = DIRTY_FIELDS[kind]
         switch = "sync_stock" if kind == "stock" else "sync_price"
         self.env.cr.execute(
             SQL(
                 """
-                WITH target AS (
-                    SELECT b.id FROM omni_product_binding b
-                      JOIN omni_channel c ON c.id = b.channel_id
-                     WHERE %(where)s AND b.active AND c.active AND c.%(switch)s
-                     ORDER BY b.id
-                       FOR NO KEY UPDATE OF b
-                )
-                UPDATE omni_product_binding b
-                   SET %(flag)s = TRUE, %(seq)s = b.%(seq)s + 1
-                  FROM target WHERE b.id = target.id
-                RETURNING b.channel_id
+                INSERT INTO omni_binding_change (channel_id, product_id, kind)
+                SELECT b.channel_id, b.product_id, %(kind)s
+                  FROM omni_product_binding b
+                  JOIN omni_channel c ON c.id = b.channel_id
+                 WHERE %(where)s AND b.active AND c.active AND c.%(switch)s
+                RETURNING channel_id
                 """,
+                kind=kind,
                 where=where,
                 switch=SQL.identifier(switch),
-                flag=SQL.identifier(flag),
-                seq=SQL.identifier(seq),
             )
         )
         channel_ids = sorted({row[0] for row in self.env.cr.fetchall()})
-        self.invalidate_model([flag, seq])
+        self.invalidate_model(["stock_dirty", "price_dirty"])
         return channel_ids
 
     @api.model
@@ -182,36 +213,58 @@ class OmniProductBinding(models.Model):
             product_ids = sorted(data.get(kind) or ())
             if not product_ids:
                 continue
-            channel_ids = self._omni_flag(kind, SQL("b.product_id = ANY(%s)", product_ids))
+            channel_ids = self._omni_note_changes(
+                kind, SQL("b.product_id = ANY(%s)", product_ids)
+            )
             self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
         self.env.flush_all()
 
     @api.model
     def _omni_all_of_channels(self, channels, kinds):
         for kind in kinds:
-            channel_ids = self._omni_flag(kind, SQL("b.channel_id = ANY(%s)", channels.ids))
+            channel_ids = self._omni_note_changes(
+                kind, SQL("b.channel_id = ANY(%s)", channels.ids)
+            )
             self.env["omni.channel"].browse(channel_ids)._omni_enqueue(kind)
 
     # ------------------------------------------- recording results (the job)
     def _omni_apply_results(self, kind, rows):
-        """Write what was sent, clearing the flag only if nothing changed since.
+        """Write what was sent and drop the changes it covered.
 
-        ``rows`` are (binding id, seq read, value sent or None, error or None).
-        A binding whose counter moved during the push stays dirty: the change
-        that arrived meanwhile is sent by the next job.
+        ``rows`` are (binding id, highest change id read, value sent or None,
+        error or None). Only changes up to the id read are dropped: one that
+        arrived during the push stays and is sent by the next job.
         """
         if not rows:
             return
-        flag, seq = DIRTY_FIELDS[kind]
         last, date = ("last_qty", "last_stock_date") if kind == "stock" else (
             "last_price", "last_price_date")
         ids, seqs, values, errors = (list(col) for col in zip(*rows, strict=True))
+        values_sql = SQL(
+            """
+            SELECT unnest(%s::int[]) AS id, unnest(%s::bigint[]) AS seq,
+                   unnest(%s::numeric[]) AS val, unnest(%s::text[]) AS err
+            """,
+            ids, seqs, values, errors,
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM omni_binding_change ch
+                 USING omni_product_binding b, (%(values)s) v
+                 WHERE b.id = v.id AND ch.channel_id = b.channel_id
+                   AND ch.product_id = b.product_id AND ch.kind = %(kind)s
+                   AND ch.id <= v.seq
+                """,
+                values=values_sql,
+                kind=kind,
+            )
+        )
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE omni_product_binding b
-                   SET %(flag)s = (b.%(seq)s <> v.seq),
-                       %(last)s = CASE WHEN v.err IS NULL THEN COALESCE(v.val, b.%(last)s)
+                   SET %(last)s = CASE WHEN v.err IS NULL THEN COALESCE(v.val, b.%(last)s)
                                        ELSE b.%(last)s END,
                        %(date)s = CASE WHEN v.err IS NULL AND v.val IS NOT NULL
                                        THEN now() AT TIME ZONE 'UTC' ELSE b.%(date)s END,
@@ -219,20 +272,14 @@ class OmniProductBinding(models.Model):
                        last_error = v.err,
                        error_count = CASE WHEN v.err IS NULL THEN 0
                                           ELSE b.error_count + 1 END
-                  FROM (SELECT unnest(%(ids)s::int[]) AS id,
-                               unnest(%(seqs)s::int[]) AS seq,
-                               unnest(%(vals)s::numeric[]) AS val,
-                               unnest(%(errs)s::text[]) AS err) v
+                  FROM (%(values)s) v
                  WHERE b.id = v.id
+                   AND (v.val IS NOT NULL OR v.err IS NOT NULL OR b.sync_state != 'ok'
+                        OR b.%(date)s IS NULL)
                 """,
-                flag=SQL.identifier(flag),
-                seq=SQL.identifier(seq),
                 last=SQL.identifier(last),
                 date=SQL.identifier(date),
-                ids=ids,
-                seqs=seqs,
-                vals=values,
-                errs=errors,
+                values=values_sql,
             )
         )
         self.invalidate_model()
@@ -257,7 +304,7 @@ class OmniProductBinding(models.Model):
                 rows.append((item.binding_id, item.seq, value, None))
             else:
                 rows.append((item.binding_id, item.seq, None,
-                             "The channel did not confirm this update."))
+                             self.env._("The channel did not confirm this update.")))
         self.env["omni.sync.event"]._omni_write_outside(
             self, lambda model: model._omni_apply_results(kind, rows)
         )

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
+from odoo.service.model import retrying
 
 _logger = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class OmniSyncEvent(models.Model):
         ):
             return func(records)
         with self.env.registry.cursor() as cr:
-            return func(records.with_env(records.env(cr=cr)))
+            env = records.env(cr=cr)
+            # two jobs recording on one row at once: replay, as Odoo does for requests
+            return retrying(lambda: func(records.with_env(env)), env)
 
     @api.model
     def _omni_log_calls(self, channel, calls, record=None):

@@ -1,0 +1,60 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+KINDS = [
+    ("stock", "Stock"),
+    ("price", "Prices"),
+    ("orders", "Orders"),
+    ("reconcile", "Stock check"),
+]
+
+
+class OmniChannelStatus(models.Model):
+    """How the last sync of one kind went on one channel.
+
+    One row per channel and kind, written only by that kind's jobs (which a
+    lock serializes), so an order import and a stock push of one channel
+    never update the same row, and the channel record itself stays free for
+    people to edit.
+    """
+
+    _name = "omni.channel.status"
+    _description = "Channel Sync Status"
+    _log_access = False
+
+    channel_id = fields.Many2one("omni.channel", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection(KINDS, required=True)
+    last_success = fields.Datetime(readonly=True)
+    last_error = fields.Text(readonly=True)
+    last_error_date = fields.Datetime(readonly=True)
+    cursor = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        ("channel_kind_uniq", "unique(channel_id, kind)", "One status per channel and kind."),
+    ]
+
+    @api.model
+    def _omni_set(self, channel, kind, **values):
+        """Upsert the status row; values: last_success, last_error, cursor."""
+        columns = sorted(values)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO omni_channel_status (channel_id, kind, %s) VALUES (%s, %s, %s)
+                ON CONFLICT (channel_id, kind) DO UPDATE SET %s
+                """,
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+                channel.id,
+                kind,
+                SQL(", ").join(SQL("%s", values[c]) for c in columns),
+                SQL(", ").join(
+                    SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
+                    for c in columns
+                ),
+            )
+        )
+        self.invalidate_model()
+        channel.invalidate_recordset(
+            ["last_stock_push", "last_price_push", "last_order_import", "last_reconcile",
+             "last_error", "order_cursor"]
+        )
