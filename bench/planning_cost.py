@@ -116,13 +116,14 @@ def build(env, args, sim, rng):
         """
         UPDATE omni_product_binding b
            SET last_qty = q.qty, last_stock_date = now() AT TIME ZONE 'UTC',
-               stock_dirty = FALSE, price_dirty = FALSE, sync_state = 'ok'
+               sync_state = 'ok'
           FROM (SELECT product_id, SUM(quantity)::int AS qty FROM stock_quant
                  GROUP BY product_id) q
          WHERE b.product_id = q.product_id AND b.channel_id = %s
         """,
         [channel.id],
     )
+    cr.execute("DELETE FROM omni_binding_change WHERE channel_id = %s", [channel.id])
     cr.execute(
         """
         SELECT b.sku, b.last_qty, b.product_id FROM omni_product_binding b
@@ -218,8 +219,8 @@ def main(argv=None):  # noqa: C901 - one linear scenario
                     [changed])
                 mark_s, _none = timed(Binding._omni_all_of_channels, channel, ("stock",))
                 env.cr.execute(
-                    "SELECT count(*) FROM omni_product_binding WHERE channel_id = %s "
-                    "AND stock_dirty", [channel_id])
+                    "SELECT count(DISTINCT product_id) FROM omni_binding_change "
+                    "WHERE channel_id = %s AND kind = 'stock'", [channel_id])
                 dirty = env.cr.fetchone()[0]
                 rows_s, rows = timed(channel._omni_dirty_rows, "stock")
                 avail_s, _avail = timed(channel._omni_available_to_sell,
@@ -242,10 +243,11 @@ def main(argv=None):  # noqa: C901 - one linear scenario
                 requests = sim.stock_requests()
                 env.cr.execute(
                     """
-                    SELECT count(*) FILTER (WHERE stock_dirty),
+                    SELECT (SELECT count(DISTINCT product_id) FROM omni_binding_change
+                             WHERE channel_id = %s AND kind = 'stock'),
                            count(*) FILTER (WHERE sync_state = 'error')
                       FROM omni_product_binding WHERE channel_id = %s
-                    """, [channel_id])
+                    """, [channel_id, channel_id])
                 still_dirty, errors = env.cr.fetchone()
                 applied = len(sim.applied) - applied_before
                 env.cr.rollback()  # the bench database is thrown away anyway
