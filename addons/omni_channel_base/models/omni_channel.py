@@ -612,11 +612,10 @@ class OmniChannel(models.Model):
 
     def action_full_resync(self):
         """Forget what was last sent and send everything again."""
-        bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
+        Binding = self.env["omni.product.binding"]
+        bindings = Binding.search([("channel_id", "in", self.ids)])
         bindings.write({"last_stock_date": False, "last_price_date": False})
-        bindings._omni_mark_dirty(("stock", "price"))
-        self._omni_enqueue("stock")
-        self._omni_enqueue("price")
+        Binding._omni_all_of_channels(self, ("stock", "price"))
         for channel in self:
             channel.message_post(
                 body=self.env._(
@@ -846,10 +845,9 @@ class OmniChannel(models.Model):
         res = super().write(vals)
         rule_fields = {"qty_buffer", "qty_zero_at", "qty_max", "qty_percent",
                        "warehouse_ids", "sync_stock", "active"}
+        Binding = self.env["omni.product.binding"]
         if rule_fields & set(vals):
-            bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
-            bindings._omni_mark_dirty(("stock",))
+            Binding._omni_all_of_channels(self, ("stock",))
         if {"pricelist_id", "sync_price", "active"} & set(vals):
-            bindings = self.env["omni.product.binding"].search([("channel_id", "in", self.ids)])
-            bindings._omni_mark_dirty(("price",))
+            Binding._omni_all_of_channels(self, ("price",))
         return res
