@@ -696,13 +696,20 @@ class OmniChannel(models.Model):
         Covers a change committed at the very moment a job started, and jobs
         lost with a database restore.
         """
-        # changes of bindings removed or archived since: nobody will send them
+        # changes nobody will send: binding removed or archived, product no
+        # longer tracking inventory, channel without a pricelist
         self.env.cr.execute(
             """
             DELETE FROM omni_binding_change ch
-             WHERE NOT EXISTS (SELECT 1 FROM omni_product_binding b
-                                WHERE b.channel_id = ch.channel_id
-                                  AND b.product_id = ch.product_id AND b.active)
+             WHERE NOT EXISTS (
+                   SELECT 1 FROM omni_product_binding b
+                     JOIN omni_channel c ON c.id = b.channel_id
+                     JOIN product_product p ON p.id = b.product_id
+                     JOIN product_template t ON t.id = p.product_tmpl_id
+                    WHERE b.channel_id = ch.channel_id AND b.product_id = ch.product_id
+                      AND b.active AND c.active
+                      AND (CASE WHEN ch.kind = 'stock' THEN c.sync_stock AND t.is_storable
+                                ELSE c.sync_price AND c.pricelist_id IS NOT NULL END))
             """
         )
         for kind in ("stock", "price"):

@@ -162,7 +162,15 @@ class OmniProductBinding(models.Model):
         Only inserts: a user's transaction never updates a row a push job
         writes, so it cannot conflict with one. Returns the channel ids.
         """
-        switch = "sync_stock" if kind == "stock" else "sync_price"
+        if kind == "stock":
+            # only products that track inventory have a stock to send
+            applies = SQL(
+                "c.sync_stock AND EXISTS (SELECT 1 FROM product_product p"
+                " JOIN product_template t ON t.id = p.product_tmpl_id"
+                " WHERE p.id = b.product_id AND t.is_storable)"
+            )
+        else:
+            applies = SQL("c.sync_price AND c.pricelist_id IS NOT NULL")
         self.env.cr.execute(
             SQL(
                 """
@@ -170,12 +178,12 @@ class OmniProductBinding(models.Model):
                 SELECT b.channel_id, b.product_id, %(kind)s
                   FROM omni_product_binding b
                   JOIN omni_channel c ON c.id = b.channel_id
-                 WHERE %(where)s AND b.active AND c.active AND c.%(switch)s
+                 WHERE %(where)s AND b.active AND c.active AND %(applies)s
                 RETURNING channel_id
                 """,
                 kind=kind,
                 where=where,
-                switch=SQL.identifier(switch),
+                applies=applies,
             )
         )
         channel_ids = sorted({row[0] for row in self.env.cr.fetchall()})

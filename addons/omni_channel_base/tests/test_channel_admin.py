@@ -193,3 +193,19 @@ class TestBindingsAndHealth(OmniChannelCase):
         Event._cron_cleanup()
         self.assertFalse(Event.search([("id", "=", old.id)]))
         self.assertTrue(Event.search([("id", "=", new.id)]))
+
+    def test_products_without_inventory_never_wait_for_a_stock_push(self):
+        self.sims[0].add_offer("SRV-1", quantity=0, price="1.00")
+        service = self.env["product.product"].create(
+            {"name": "Gift wrapping", "default_code": "SRV-1", "is_storable": False,
+             "list_price": 20}
+        )
+        binding = self.env["omni.product.binding"].create(
+            {"channel_id": self.channels.id, "product_id": service.id}
+        )
+        self.run_jobs()
+        self.assertFalse(binding.stock_dirty)
+        self.assertFalse(binding.price_dirty)
+        self.assertEqual(self.sims[0].offer("SRV-1")["price"], "20.00")
+        self.channels.invalidate_recordset()
+        self.assertEqual(self.channels.pending_binding_count, 0)
