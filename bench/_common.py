@@ -71,6 +71,14 @@ def rounded(value, digits=3):
     return None if value is None else round(float(value), digits)
 
 
+def load_average():
+    """The machine's 1, 5 and 15 minute load averages (the benchmarks share the CPUs)."""
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (None, None, None)
+
+
 def figure(value, target, met, unit=None, **extra):
     """One headline figure with its target; ``met`` is informative, never asserted."""
     out = {"value": value}

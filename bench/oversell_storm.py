@@ -1,35 +1,45 @@
 #!/usr/bin/env python3
 """Oversell storm: two marketplaces sell scarce stock; omni versus a 15-minute batch sync.
 
-Twenty products with 1-3 units each are offered on two simulated marketplaces
-(GenericChannelSimulator). Simulated buyers arrive at a steady rate, each on
-one marketplace, and buy one unit of a random product if that marketplace
-shows it (``place_order`` refuses otherwise). The same buyer stream is played,
-at the same real moments, against two arms:
+Products with few units each (default 80 products, 1-3 units) are offered on
+two simulated marketplaces (GenericChannelSimulator). Buyers arrive as a
+seeded Poisson stream at a steady rate; each comes to one of the two
+marketplaces (at random) and buys one unit of a random product that this
+marketplace shows as available (the first one of a random order of
+preference that is shown, which is a uniform choice among those shown). A
+buyer who finds nothing shown leaves. The same buyers are played, at the same
+real moments, against two arms running side by side:
 
 omni
-    A real Odoo server with the queue_job runner. Orders are imported from the
-    marketplaces (``action_import_orders_now`` every ``--import-every`` real
-    seconds, which queues the import job; each order is mapped in its own job,
-    which confirms the sale order, so Odoo reserves the stock and the
-    coalesced stock job pushes the new quantity, 1 s sync delay, to both
-    marketplaces).
+    A real Odoo server with the queue_job runner and real HTTP to the two
+    simulators. The benchmark polls the marketplaces' order feeds every
+    ``--import-every`` real seconds (``--import-mode queue``: calls
+    ``action_import_orders_now``, which queues the import job of each
+    channel, run by the job runner; ``direct``: calls ``_omni_import_orders``
+    in a bench thread with its own cursor). Each order is then mapped in its
+    own job, which confirms the sale order, so Odoo reserves the stock, and
+    the coalesced stock job (sync delay 1 s, as shipped) pushes the new
+    quantity to both marketplaces.
 baseline
-    A batch sync every 15 simulated minutes: each marketplace's quantity is set
-    to the real remaining stock (units minus units sold on both), nothing in
-    between.
+    A batch sync every 15 simulated minutes: both marketplaces are set to the
+    real remaining stock (units minus units sold on both), nothing in between.
+    The first batch runs when the storm starts, the last when it ends (that
+    one sells nothing; it closes the last exposure windows).
 
-Time is compressed by ``--compression`` (default 60: 1 real second = 60
-simulated seconds) for the buyer arrival rate and the baseline's period alike;
-omni's own latencies (job runner, order import, sync delay) stay real, which
-handicaps omni by the same factor.
+Time is compressed by ``--compression`` (default 2: 1 real second = 2
+simulated seconds) for the buyers' rate and the baseline's period alike;
+omni's own latencies (job runner, order import, sync delay, HTTP) stay real.
+The storm lasts ``--periods`` baseline periods (default 2: 2 x 450 real
+seconds), so a default run takes about 15-16 minutes.
 
 Oversold = accepted marketplace orders beyond the units that existed, per
-product. Every omni order that could not be reserved must be left "needs
-attention": their count must equal omni's oversold count. Prints one JSON
-object on stdout.
+product, per arm. Every omni order that could not be reserved must be left
+"needs attention" (a quotation and an activity for the channel's
+responsible): per product, as many as omni oversold. No confirmed sale order
+may take more units than existed. Prints one JSON object on stdout.
 """
 
+import math
 import random
 import statistics
 import sys
@@ -40,32 +50,85 @@ from datetime import timezone
 import _common as bc
 
 NAME = "oversell_storm"
+MARKETS = 2
 
 
 def parse_args(argv):
     parser = bc.base_parser(__doc__.splitlines()[0])
     bc.add_db_arguments(parser, NAME)
-    parser.add_argument("--products", type=int, default=20)
+    parser.add_argument("--products", type=int, default=80, help="products on sale (80)")
     parser.add_argument("--units", type=int, nargs=2, default=(1, 3), metavar=("MIN", "MAX"),
                         help="units in stock per product (1 3)")
-    parser.add_argument("--rate", type=float, default=2.0,
-                        help="buyers per simulated minute, both marketplaces together (2)")
-    parser.add_argument("--compression", type=float, default=60.0,
-                        help="simulated seconds per real second (60)")
-    parser.add_argument("--sim-minutes", type=float, default=90.0,
-                        help="length of the storm in simulated minutes (90)")
+    parser.add_argument("--rate", type=float, default=6.0,
+                        help="buyers per simulated minute, both marketplaces together (6)")
+    parser.add_argument("--compression", type=float, default=2.0,
+                        help="simulated seconds per real second, the same for both arms (2)")
+    parser.add_argument("--periods", type=float, default=2.0,
+                        help="length of the storm in baseline periods (2)")
     parser.add_argument("--baseline-period", type=float, default=15.0,
                         help="baseline batch sync period, simulated minutes (15)")
-    parser.add_argument("--import-every", type=float, default=1.0,
-                        help="real seconds between order import requests (1)")
-    parser.add_argument("--delay", type=int, default=1, help="channel sync delay, s (1)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS)
-    parser.add_argument("--drain-timeout", type=float, default=90.0,
-                        help="real seconds to wait for omni to import everything")
+    parser.add_argument("--import-every", type=float, default=0.5,
+                        help="real seconds between two polls of the order feeds (0.5)")
+    parser.add_argument("--import-mode", choices=("queue", "direct"), default="queue",
+                        help="queue: action_import_orders_now (the import job, run by the "
+                        "job runner); direct: _omni_import_orders in a bench thread (queue)")
+    parser.add_argument("--delay", type=int, default=1,
+                        help="channel sync delay, s (1, as shipped)")
+    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
+                        help="[queue_job] channels of the server")
+    parser.add_argument("--drain-timeout", type=float, default=180.0,
+                        help="real seconds to wait, after the storm, for omni to map every "
+                        "order (180)")
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--target-ratio", type=float, default=100.0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("products", "rate", "compression", "periods", "baseline_period",
+                 "import_every"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    if not 0 <= args.units[0] <= args.units[1]:
+        parser.error("--units MIN MAX with 0 <= MIN <= MAX")
+    return args
+
+
+def period_real_s(args):
+    return args.baseline_period * 60.0 / args.compression
+
+
+def storm_real_s(args):
+    return args.periods * period_real_s(args)
+
+
+def buyers_per_real_s(args):
+    return args.rate / 60.0 * args.compression
+
+
+# ------------------------------------------------------------------ the buyers
+class Buyer:
+    __slots__ = ("index", "at", "market", "prefs")
+
+    def __init__(self, index, at, market, prefs):
+        self.index, self.at, self.market, self.prefs = index, at, market, prefs
+
+
+def buyer_stream(args, skus):
+    """The seeded Poisson stream, in real seconds from the start of the storm."""
+    rng = random.Random(f"{args.seed}:buyers")
+    rate, length = buyers_per_real_s(args), storm_real_s(args)
+    stream, at = [], 0.0
+    while True:
+        at += rng.expovariate(rate)
+        if at >= length:
+            return stream
+        prefs = rng.sample(skus, len(skus))
+        stream.append(Buyer(len(stream), at, rng.randrange(MARKETS), prefs))
+
+
+def customer(index):
+    who = index % 200
+    return {"name": f"Покупець {who}", "phone": f"+38067{1000000 + who:07d}",
+            "email": f"buyer{who}@example.com"}
 
 
 class Display:
@@ -73,35 +136,79 @@ class Display:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.changes = {}  # (sim index, sku) -> [(time, qty)]
+        self.changes = []  # (time, seq, market, sku, qty)
 
-    def note(self, index, sku, qty, when):
+    def note(self, market, sku, qty, when):
         with self.lock:
-            self.changes.setdefault((index, sku), []).append((when, qty))
+            self.changes.append((when, len(self.changes), market, sku, qty))
 
-    def first_zero_at_or_after(self, index, sku, moment):
-        """First time >= moment at which the marketplace showed 0, or None."""
+    def by_key(self):
         with self.lock:
-            changes = sorted(self.changes.get((index, sku), []))
-        shown = None
-        for when, qty in changes:
-            if when <= moment:
-                shown = qty
-                continue
-            if shown == 0:
-                return moment
-            if qty == 0:
-                return when
-            shown = qty
-        return moment if shown == 0 else None
+            changes = sorted(self.changes)
+        out = {}
+        for when, _seq, market, sku, qty in changes:
+            out.setdefault((market, sku), []).append((when, qty))
+        return out
+
+    def sorted_changes(self):
+        with self.lock:
+            return sorted(self.changes)
 
 
-def setup(registry, args, sims, rng):
+class Arm:
+    """One side of the comparison: two marketplaces and what buyers did there."""
+
+    def __init__(self, name, sims, display):
+        self.name, self.sims, self.display = name, sims, display
+        self.accepted = []  # (time, market, sku, order id)
+        self.found_nothing = 0
+        self.refused = 0
+
+    def buy(self, buyer):
+        sim = self.sims[buyer.market]
+        with sim.lock:  # what the buyer sees and the order, at once
+            sku = next((s for s in buyer.prefs
+                        if sim.offers[s]["active"] and sim.offers[s]["quantity"] > 0), None)
+            if sku is None:
+                self.found_nothing += 1
+                return
+            try:
+                order = sim.place_order(customer(buyer.index), [{"sku": sku, "quantity": 1}])
+            except bc.order_refused():
+                self.refused += 1
+                return
+            when = sim.order_times[order["id"]]
+        self.accepted.append((when, buyer.market, sku, order["id"]))
+
+
+class BatchSync:
+    """The baseline: every period, both marketplaces show the real remaining stock."""
+
+    def __init__(self, arm, stock):
+        self.arm, self.stock = arm, stock
+        self.times = []
+
+    def run(self):
+        sold = dict.fromkeys(self.stock, 0)
+        for _when, _market, sku, _oid in self.arm.accepted:
+            sold[sku] += 1
+        for market, sim in enumerate(self.arm.sims):
+            with sim.lock:
+                for sku, units in self.stock.items():
+                    qty = max(0, units - sold[sku])
+                    sim.add_offer(sku, quantity=qty, price="1.00")
+                    self.arm.display.note(market, sku, qty, time.monotonic())
+        self.times.append(time.monotonic())
+
+
+# ----------------------------------------------------------------- omni's side
+def setup(registry, args, sims):
+    rng = random.Random(f"{args.seed}:stock")
     with bc.odoo_env(registry, {"tracking_disable": True}) as env:
         warehouse = env["stock.warehouse"].search(
             [("company_id", "=", env.company.id)], limit=1)
         products = env["product.product"].create([
-            {"name": f"Storm product {i}", "default_code": f"STORM-{i:02d}",
+            {"name": f"Storm product {i}", "default_code": f"STORM-{i:03d}",
              "is_storable": True, "list_price": 500.0 + 10 * i}
             for i in range(args.products)
         ])
@@ -127,29 +234,42 @@ def setup(registry, args, sims, rng):
 
 
 class Importer(threading.Thread):
-    """Asks for an order import on every channel at a fixed real interval."""
+    """Polls the order feeds of every channel at a fixed real interval."""
 
-    def __init__(self, registry, channel_ids, every):
+    def __init__(self, registry, channel_ids, every, mode):
         super().__init__(name="omni-bench-importer", daemon=True)
-        self.registry, self.channel_ids, self.every = registry, channel_ids, every
+        self.registry, self.channel_ids = registry, channel_ids
+        self.every, self.mode = every, mode
         self.stopping = threading.Event()
         self.requests = 0
         self.errors = []
+        self.late = []  # how late each poll started against its schedule
+
+    def poll(self):
+        if self.mode == "queue":
+            with bc.odoo_env(self.registry) as env:
+                env["omni.channel"].browse(self.channel_ids).action_import_orders_now()
+            return
+        for channel_id in self.channel_ids:  # one transaction per channel, as a job
+            with bc.odoo_env(self.registry) as env:
+                env["omni.channel"].browse(channel_id)._omni_import_orders()
 
     def run(self):
+        due = time.monotonic()
         while not self.stopping.is_set():
+            self.late.append(time.monotonic() - due)
             try:
-                with bc.odoo_env(self.registry) as env:
-                    env["omni.channel"].browse(self.channel_ids).action_import_orders_now()
+                self.poll()
                 self.requests += 1
-            except Exception as err:  # keep importing; report at the end
-                self.errors.append(repr(err))
-            self.stopping.wait(self.every)
+            except Exception as err:  # keep polling; reported at the end
+                self.errors.append(repr(err)[:300])
+            due += self.every
+            self.stopping.wait(max(0.0, due - time.monotonic()))
 
     def stop(self):
         self.stopping.set()
         if self.ident is not None:
-            self.join(timeout=10)
+            self.join(timeout=30)
 
 
 def wait_shown(sims, expected, timeout):
@@ -162,96 +282,64 @@ def wait_shown(sims, expected, timeout):
     return False
 
 
-def buyer(index):
-    return {"name": f"Покупець {index}", "phone": f"+38067{1000000 + index:07d}",
-            "email": f"buyer{index}@example.com"}
-
-
-def storm(args, ctx, omni_sims, base_sims, base_display, rng):
-    """Play the buyer stream on both arms; the baseline syncs on its period."""
-    stock = ctx["stock"]
-    skus = sorted(stock)
-    interval = 60.0 / (args.rate * args.compression)
-    period = args.baseline_period * 60.0 / args.compression
-    count = int(args.sim_minutes * args.rate)
-    accepted = {"omni": [], "baseline": []}  # (time, marketplace, sku, order id)
-    sold_base = dict.fromkeys(skus, 0)
-    syncs = 0
-    start = time.monotonic()
-    next_sync = start
-    for k in range(count):
-        due = start + k * interval
-        while True:
-            now = time.monotonic()
-            if now >= next_sync:  # the baseline's batch sync
-                for index, sim in enumerate(base_sims):
-                    for sku in skus:
-                        qty = max(0, stock[sku] - sold_base[sku])
-                        sim.add_offer(sku, quantity=qty, price="1.00")
-                        base_display.note(index, sku, qty, time.monotonic())
-                syncs += 1
-                next_sync += period
-                continue
-            if now >= due:
-                break
-            time.sleep(min(due, next_sync) - now)
-        market = rng.randrange(2)
-        sku = rng.choice(skus)
-        customer = buyer(rng.randrange(40))
-        for arm, sims in (("omni", omni_sims), ("baseline", base_sims)):
-            try:
-                order = sims[market].place_order(customer, [{"sku": sku, "quantity": 1}])
-            except bc.order_refused():
-                continue
-            when = sims[market].order_times[order["id"]]
-            accepted[arm].append((when, market, sku, order["id"]))
-            if arm == "baseline":
-                sold_base[sku] += 1
-    return accepted, count, syncs, time.monotonic() - start
-
-
-def omni_state(registry, channel_ids):
+def omni_orders(registry, channel_ids):
+    """Every stored order with its state, sale order state and open activity."""
     with bc.odoo_env(registry) as env:
         cr = env.cr
         cr.execute(
             """
-            SELECT o.channel_id, o.external_id, o.state, o.attention_reason
-              FROM omni_external_order o WHERE o.channel_id = ANY(%s)
+            SELECT o.channel_id, o.external_id, o.state, s.state,
+                   EXISTS (SELECT 1 FROM mail_activity a
+                            WHERE a.res_model = 'omni.external.order' AND a.res_id = o.id)
+              FROM omni_external_order o
+              LEFT JOIN sale_order s ON s.id = o.sale_order_id
+             WHERE o.channel_id = ANY(%s)
             """,
             [channel_ids],
         )
-        orders = cr.fetchall()
-        cr.execute(
+        return cr.fetchall()
+
+
+def omni_jobs(registry):
+    with bc.odoo_env(registry) as env:
+        env.cr.execute(
             """
-            SELECT count(*) FILTER (WHERE state IN ('pending', 'enqueued', 'started')),
-                   count(*) FILTER (WHERE state = 'failed')
-              FROM queue_job WHERE identity_key LIKE 'omni:%%'
+            SELECT method_name, state, count(*) FROM queue_job
+             WHERE identity_key LIKE 'omni:%%' GROUP BY 1, 2
             """
         )
-        waiting, failed = cr.fetchone()
-        return orders, waiting, failed
+        jobs = {}
+        for method, state, count in env.cr.fetchall():
+            jobs.setdefault(method, {})[state] = count
+        return jobs
+
+
+def jobs_waiting(jobs):
+    return sum(n for states in jobs.values() for state, n in states.items()
+               if state in ("pending", "enqueued", "started", "wait_dependencies"))
 
 
 def drain(registry, args, ctx, accepted, importer):
-    """Wait until omni stored and mapped every accepted order, then for its jobs."""
+    """Wait (bounded) until omni stored and mapped every accepted order, then for its jobs."""
     want = len(accepted)
     deadline = time.monotonic() + args.drain_timeout
+    orders = omni_orders(registry, ctx["channel_ids"])
     while time.monotonic() < deadline:
-        orders, waiting, failed = omni_state(registry, ctx["channel_ids"])
         settled = [o for o in orders if o[2] in ("imported", "needs_attention")]
         if len(settled) >= want:
             break
         time.sleep(0.5)
+        orders = omni_orders(registry, ctx["channel_ids"])
     importer.stop()
     while True:
-        orders, waiting, failed = omni_state(registry, ctx["channel_ids"])
-        if not waiting or time.monotonic() > deadline:
-            return orders, waiting, failed
+        jobs = omni_jobs(registry)
+        if not jobs_waiting(jobs) or time.monotonic() > deadline:
+            return omni_orders(registry, ctx["channel_ids"]), jobs
         time.sleep(0.5)
 
 
-def reservations(registry, ctx):
-    """Units on confirmed sale orders per product, against the stock that existed."""
+def confirmed_units(registry, ctx):
+    """Units on confirmed sale orders per product (what Odoo promised to deliver)."""
     with bc.odoo_env(registry) as env:
         env.cr.execute(
             """
@@ -289,215 +377,440 @@ def process_latency(registry, ctx, accepted, clock_offset):
     return out
 
 
+# ------------------------------------------------------------------- analysis
 def oversold(stock, accepted):
     sold = dict.fromkeys(stock, 0)
     for _when, _market, sku, _oid in accepted:
         sold[sku] += 1
     over = {sku: max(0, sold[sku] - stock[sku]) for sku in stock}
     within = sum(min(sold[sku], stock[sku]) for sku in stock)
-    return sum(over.values()), over, sold, within
+    return sum(over.values()), over, within
 
 
-def exposure_windows(stock, accepted, display, markets=2):
-    """Per product: from the sale of its last unit until both marketplaces show 0."""
+def first_zero_at_or_after(changes, moment):
+    """First time >= moment at which a marketplace showed 0, or None."""
+    shown = None
+    for when, qty in changes:
+        if when <= moment:
+            shown = qty
+            continue
+        if shown == 0:
+            return moment
+        if qty == 0:
+            return when
+        shown = qty
+    return moment if shown == 0 else None
+
+
+def exposure_windows(stock, accepted, display):
+    """Per sold-out product: from the sale of its last unit until both marketplaces show 0."""
+    by_key = display.by_key()
     sold = dict.fromkeys(stock, 0)
     windows = []
     for when, _market, sku, _oid in sorted(accepted):
         sold[sku] += 1
         if sold[sku] != stock[sku]:
             continue
-        zeros = [display.first_zero_at_or_after(m, sku, when) for m in range(markets)]
+        zeros = [first_zero_at_or_after(by_key.get((m, sku), []), when)
+                 for m in range(MARKETS)]
         windows.append(None if None in zeros else max(zeros) - when)
     return windows
 
 
-def window_stats(windows):
+def window_stats(windows, compression=None):
     complete = [w for w in windows if w is not None]
-    return {
+    out = {
         "p50": bc.rounded(bc.percentile(complete, 50)),
         "p95": bc.rounded(bc.percentile(complete, 95)),
         "max": bc.rounded(max(complete) if complete else None),
         "mean": bc.rounded(statistics.fmean(complete) if complete else None),
         "sold_out_products": len(windows),
-        "never_zero": len(windows) - len(complete),
+        "still_shown_at_the_end": len(windows) - len(complete),
+    }
+    if compression is not None:
+        out["p50_simulated_s"] = bc.rounded(
+            out["p50"] * compression if out["p50"] is not None else None, 1)
+        out["p95_simulated_s"] = bc.rounded(
+            out["p95"] * compression if out["p95"] is not None else None, 1)
+    return out
+
+
+def exposure_integrals(stock, accepted, display, start, end, market_rate):
+    """What the displays exposed, integrated over the storm (real seconds).
+
+    ``expected_oversold``: the expected number of oversold units given what the
+    marketplaces showed, with this benchmark's buyers (``market_rate`` per real
+    second per marketplace, each choosing uniformly among the products shown):
+    the integral of market_rate x (products shown but already sold out) /
+    (products shown). By the compensator of the Poisson stream it has the same
+    mean as the oversold count, with much less noise when the count is small.
+    ``overshown_unit_s``: units shown beyond the real remaining stock, times
+    seconds, summed over both marketplaces.
+    """
+    timeline = [(when, 0, market, sku, qty)
+                for when, _seq, market, sku, qty in display.sorted_changes()]
+    timeline += [(when, 1, market, sku, None) for when, market, sku, _oid in accepted]
+    timeline.sort(key=lambda ev: (ev[0], ev[1]))
+    shown = {(m, sku): 0 for m in range(MARKETS) for sku in stock}
+    sold = dict.fromkeys(stock, 0)
+    expected = overshown = 0.0
+
+    def integrate(t0, t1):
+        nonlocal expected, overshown
+        t0, t1 = max(t0, start), min(t1, end)
+        if t1 <= t0:
+            return
+        for m in range(MARKETS):
+            on_sale = sold_out_shown = 0
+            for sku, units in stock.items():
+                qty = shown[(m, sku)]
+                if qty > 0:
+                    on_sale += 1
+                    if sold[sku] >= units:
+                        sold_out_shown += 1
+                overshown += max(0, qty - max(0, units - sold[sku])) * (t1 - t0)
+            if on_sale:
+                expected += market_rate * sold_out_shown / on_sale * (t1 - t0)
+
+    previous = start
+    for when, kind, market, sku, qty in timeline:
+        integrate(previous, when)
+        previous = max(previous, when)
+        if kind == 0:
+            shown[(market, sku)] = qty
+        else:
+            sold[sku] += 1
+    integrate(previous, end)
+    return {"expected_oversold": bc.rounded(expected, 3),
+            "overshown_unit_s": bc.rounded(overshown, 1)}
+
+
+def poisson_upper(count, confidence=0.95):
+    """One-sided upper confidence bound of a Poisson mean after observing ``count``."""
+    def cdf(mean):
+        term = total = math.exp(-mean)
+        for k in range(1, count + 1):
+            term *= mean / k
+            total += term
+        return total
+
+    low, high = 0.0, count + 10.0 * math.sqrt(count + 1) + 10.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if cdf(mid) > 1 - confidence:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
+def flag_check(ctx, accepted, over_by_sku, orders):
+    """Flagged orders per product against the units omni oversold per product."""
+    stored = {(cid, ext): (state, sale_state, activity)
+              for cid, ext, state, sale_state, activity in orders}
+    flagged_by_sku, states, missing = {}, {}, 0
+    quotation = activity = 0
+    for _when, market, sku, oid in accepted:
+        row = stored.get((ctx["channel_ids"][market], oid))
+        if row is None:
+            missing += 1
+            continue
+        state, sale_state, has_activity = row
+        states[state] = states.get(state, 0) + 1
+        if state == "needs_attention":
+            flagged_by_sku[sku] = flagged_by_sku.get(sku, 0) + 1
+            quotation += sale_state in ("draft", "sent")
+            activity += bool(has_activity)
+    flagged = sum(flagged_by_sku.values())
+    wanted = {sku: n for sku, n in over_by_sku.items() if n}
+    return {
+        "flagged": flagged,
+        "flagged_by_product": flagged_by_sku,
+        "per_product_equal": flagged_by_sku == wanted,
+        "flagged_kept_as_quotation": quotation,
+        "flagged_with_activity": activity,
+        "accepted_orders_not_stored": missing,
+        "accepted_orders_by_state": states,
     }
 
 
-def summarize(args, ctx, result_parts):
-    (accepted, intents, syncs, storm_s, orders, waiting, failed, reserved,
-     windows, latencies, importer, server_errors, setup_s) = result_parts
+def summarize(args, ctx, arms, parts):
     stock = ctx["stock"]
-    omni_over, omni_by_sku, omni_sold, omni_within = oversold(stock, accepted["omni"])
-    base_over, _by, base_sold, base_within = oversold(stock, accepted["baseline"])
-    attention = [o for o in orders if o[2] == "needs_attention"]
-    stock_reasons = [o for o in attention if "Not enough stock" in (o[3] or "")]
-    states = {}
-    for order in orders:
-        states[order[2]] = states.get(order[2], 0) + 1
+    omni, base = arms["omni"], arms["baseline"]
+    omni_over, omni_by_sku, omni_within = oversold(stock, omni.accepted)
+    base_over, base_by_sku, base_within = oversold(stock, base.accepted)
+    flags = flag_check(ctx, omni.accepted, omni_by_sku, parts["orders"])
+    reserved = parts["confirmed"]
     over_reserved = {
         sku: reserved.get(pid, 0.0) - stock[sku]
         for sku, pid in ctx["products"].items() if reserved.get(pid, 0.0) > stock[sku]
     }
+    upper = poisson_upper(omni_over)
     if omni_over:
         ratio = base_over / omni_over
-        ratio_value, ratio_met = bc.rounded(ratio, 2), ratio >= args.target_ratio
-        note = None
+        ratio_figure = bc.figure(bc.rounded(ratio, 2), f">= {args.target_ratio:g}",
+                                 ratio >= args.target_ratio)
     else:
-        ratio_value, ratio_met = "inf", True
-        note = f"omni oversold 0 units; the baseline oversold {base_over}"
-    omni_windows = window_stats(windows["omni"])
-    base_windows = window_stats(windows["baseline"])
-    omni_mean, base_mean = omni_windows["mean"], base_windows["mean"]
-    ratio_figure = bc.figure(ratio_value, f">= {args.target_ratio:g}", ratio_met)
-    if note:
-        ratio_figure["note"] = note
+        ratio_figure = bc.figure(None, f">= {args.target_ratio:g}", base_over > 0)
+        ratio_figure["omni_oversold"] = 0
+        ratio_figure["note"] = (
+            f"omni oversold 0 units and the baseline {base_over}: the ratio is unbounded, "
+            "so it is reported as null; the target (baseline >= 100 x omni) holds "
+            "whenever the baseline oversold anything")
+    ratio_figure["baseline_oversold"] = base_over
+    ratio_figure["ratio_lower_bound_95"] = bc.rounded(base_over / upper, 2)
+    ratio_figure["lower_bound_note"] = (
+        f"with {omni_over} oversold units observed, omni's mean is below {upper:.2f} "
+        "units per run (one-sided 95% Poisson bound); a run this size can show a ratio "
+        "of at least this much, not more")
+    integrals = parts["integrals"]
+    e_omni, e_base = (integrals[a]["expected_oversold"] for a in ("omni", "baseline"))
+    ratio_figure["ratio_of_expected_from_exposure"] = (
+        bc.rounded(e_base / e_omni, 1) if e_omni else None)
+    windows = {"omni": window_stats(parts["windows"]["omni"]),  # real latency: no scaling
+               "baseline": window_stats(parts["windows"]["baseline"], args.compression)}
+    flagged_ok = (flags["flagged"] == omni_over and flags["per_product_equal"]
+                  and flags["flagged_with_activity"] == flags["flagged"])
+    latencies = parts["latencies"]
+    importer = parts["importer"]
+    jobs = parts["jobs"]
+    reference = (args.compression == 2 and args.periods >= 2
+                 and args.baseline_period == 15 and args.delay == 1)
+
+    def arm_report(arm, over, by_sku, within):
+        return {
+            "orders_accepted": len(arm.accepted),
+            "units_sold_within_stock": within,
+            "oversold_units": over,
+            "oversold_by_product": {k: v for k, v in by_sku.items() if v},
+            "buyers_who_found_nothing_shown": arm.found_nothing,
+            "exposure_windows_real_s": windows[arm.name],
+            "expected_oversold_from_exposure": integrals[arm.name]["expected_oversold"],
+            "overshown_unit_seconds_real": integrals[arm.name]["overshown_unit_s"],
+        }
+
+    omni_detail = arm_report(omni, omni_over, omni_by_sku, omni_within)
+    omni_detail.update({
+        "flag_check": flags,
+        "confirmed_units_beyond_stock_by_product": over_reserved,
+        "jobs_by_method_and_state": jobs,
+        "jobs_still_waiting": jobs_waiting(jobs),
+        "order_feed_polls": importer.requests,
+        "order_feed_poll_errors": len(importer.errors),
+        "order_feed_poll_error_samples": importer.errors[:3],
+        "order_feed_poll_late_p95_s": bc.rounded(bc.percentile(importer.late, 95)),
+        "order_accepted_to_mapped_real_s": {
+            "p50": bc.rounded(bc.percentile(latencies, 50)),
+            "p95": bc.rounded(bc.percentile(latencies, 95)),
+            "max": bc.rounded(max(latencies) if latencies else None),
+            "measured": len(latencies),
+        },
+        "server_error_lines": parts["server_errors"],
+        "server_transactions_replayed": parts["server_replays"],
+    })
+    base_detail = arm_report(base, base_over, base_by_sku, base_within)
+    base_detail["batch_syncs"] = len(parts["syncs"])
+    base_detail["batch_syncs_note"] = (
+        "at the start, every period, and one at the end of the storm (the next period's), "
+        "which closes the last exposure windows and sells nothing")
     return {
         "figures": {
             "oversold_ratio_baseline_over_omni": ratio_figure,
-            "omni_oversold_units": bc.figure(omni_over, "0", omni_over == 0),
+            "omni_oversold_units": bc.figure(omni_over, "informative (0 is ideal)",
+                                             omni_over == 0),
             "baseline_oversold_units": bc.figure(
-                base_over, "informative (what omni is compared with)", True),
+                base_over, "informative: tens of units, so that the ratio means something",
+                base_over >= 10),
             "unreservable_orders_flagged": bc.figure(
-                len(attention), f"= omni oversold ({omni_over})",
-                len(attention) == omni_over,
-                stock_shortage_reason=len(stock_reasons)),
-            "over_reserved_units": bc.figure(
-                sum(over_reserved.values()), "0 (Odoo never reserves more than exists)",
+                flags["flagged"],
+                f"= omni oversold ({omni_over}), per product, each with an activity",
+                flagged_ok),
+            "confirmed_units_beyond_stock": bc.figure(
+                sum(over_reserved.values()),
+                "0 (no sale order over-reserved: Odoo never promises more than exists)",
                 not over_reserved),
         },
-        "units_in_stock": sum(stock.values()),
+        "units_that_existed": sum(stock.values()),
         "products": len(stock),
-        "buyers": intents,
-        "omni": {
-            "orders_accepted": len(accepted["omni"]),
-            "units_sold_within_stock": omni_within,
-            "oversold_units": omni_over,
-            "oversold_by_product": {k: v for k, v in omni_by_sku.items() if v},
-            "external_orders": len(orders),
-            "external_orders_by_state": states,
-            "needs_attention": len(attention),
-            "needs_attention_for_stock": len(stock_reasons),
-            "other_attention_reasons": sorted({(o[3] or "")[:160] for o in attention
-                                               if o not in stock_reasons})[:5],
-            "over_reserved_by_product": over_reserved,
-            "jobs_still_waiting": waiting,
-            "jobs_failed": failed,
-            "import_requests": importer.requests,
-            "import_request_errors": importer.errors[:3],
-            "order_accepted_to_mapped_s": {
-                "p50": bc.rounded(bc.percentile(latencies, 50)),
-                "p95": bc.rounded(bc.percentile(latencies, 95)),
-                "max": bc.rounded(max(latencies) if latencies else None),
-                "measured": len(latencies),
-            },
-            "last_unit_sold_to_zero_everywhere_real_s": omni_windows,
-            "server_error_lines": server_errors[0],
-            "server_transactions_replayed": server_errors[1],
-        },
-        "baseline": {
-            "orders_accepted": len(accepted["baseline"]),
-            "units_sold_within_stock": base_within,
-            "oversold_units": base_over,
-            "batch_syncs": syncs,
-            "last_unit_sold_to_zero_everywhere_real_s": base_windows,
-        },
-        "exposure_windows": {
-            "what": "from the sale of a product's last unit until both marketplaces show 0; "
-            "oversells can only happen inside these windows",
-            "omni_mean_real_s": omni_mean,
-            "baseline_mean_real_s": base_mean,
-            "baseline_mean_simulated_s": bc.rounded(
-                base_mean * args.compression if base_mean is not None else None, 1),
-            "ratio_in_this_run": bc.rounded(base_mean / omni_mean, 1)
-            if omni_mean and base_mean is not None else None,
-            "ratio_uncompressed": bc.rounded(base_mean * args.compression / omni_mean, 1)
-            if omni_mean and base_mean is not None else None,
-            "note": "omni's window is real latency; compressing time multiplies its weight "
-            "against the buyers by the compression factor, so the oversold ratio of this "
-            "run is bounded by about ratio_in_this_run; ratio_uncompressed compares the "
-            "baseline's window in simulated (real-world) seconds with omni's real one",
+        "buyers": parts["buyers"],
+        "omni": omni_detail,
+        "baseline": base_detail,
+        "exposure": {
+            "what": "exposure windows: from the sale of a product's last unit until both "
+            "marketplaces show 0 (oversells can only happen inside them), in real seconds; "
+            "expected_oversold_from_exposure: the mean oversold count implied by what the "
+            "marketplaces showed and the buyers' rate (same mean as the count, less noise)",
+            "window_p50_ratio_baseline_over_omni": bc.rounded(
+                windows["baseline"]["p50"] / windows["omni"]["p50"], 1)
+            if windows["omni"]["p50"] and windows["baseline"]["p50"] is not None else None,
+            "expected_oversold_ratio_baseline_over_omni":
+                ratio_figure["ratio_of_expected_from_exposure"],
+            "note": "omni's latency is real while the buyers' rate and the baseline's period "
+            "are compressed; at compression c, omni's window weighs c times more against "
+            "the buyers than it would uncompressed, so an uncompressed ratio would be about "
+            "c times the one measured here",
         },
         "config": {
-            "compression": f"1 real s = {args.compression:g} simulated s",
-            "buyers_per_simulated_minute": args.rate,
-            "buyers_per_real_second": bc.rounded(args.rate * args.compression / 60.0),
-            "storm_simulated_minutes": args.sim_minutes,
-            "storm_real_seconds": bc.rounded(storm_s, 1),
+            "compression": args.compression,
+            "compression_meaning": f"1 real s = {args.compression:g} simulated s, for the "
+            "buyers' rate and the baseline's period alike; omni's own latency is real",
+            "both_arms": "simultaneous, in one run, the same buyers at the same real moments",
+            "periods": args.periods,
             "baseline_period_simulated_min": args.baseline_period,
-            "baseline_period_real_s": bc.rounded(args.baseline_period * 60 / args.compression),
-            "omni_order_import_every_real_s": args.import_every,
-            "omni_order_import_every_simulated_s": args.import_every * args.compression,
+            "baseline_period_real_s": bc.rounded(period_real_s(args), 1),
+            "storm_real_s_planned": bc.rounded(storm_real_s(args), 1),
+            "storm_real_s_measured": bc.rounded(parts["storm_s"], 1),
+            "storm_simulated_min": bc.rounded(storm_real_s(args) * args.compression / 60, 1),
+            "expected_total_runtime": "storm + about 1 minute of setup and drain "
+            f"(about {storm_real_s(args) / 60 + 1:.0f} minutes; plus database creation "
+            "when the script creates its own)",
+            "buyers_per_simulated_minute": args.rate,
+            "buyers_per_real_s": bc.rounded(buyers_per_real_s(args)),
+            "buyer_model": "seeded Poisson arrivals; a marketplace at random; one unit of "
+            "a product chosen uniformly among those the marketplace shows; nothing shown "
+            "-> the buyer leaves",
+            "buyers_played_late_max_s": bc.rounded(parts["late_max"]),
+            "omni_order_import": {
+                "mode": args.import_mode,
+                "how": "action_import_orders_now from a bench thread (own cursor): queues "
+                "the import job of each channel, run by the real job runner"
+                if args.import_mode == "queue" else
+                "_omni_import_orders called in a bench thread, its own cursor, one "
+                "transaction per channel; mapping and stock jobs run by the job runner",
+                "every_real_s": args.import_every,
+                "shipped_cron_every": "2 minutes (ir_cron_omni_import_orders); this "
+                "benchmark polls far more often, as a deployment with frequent polling or "
+                "order webhooks would",
+            },
             "sync_delay_s": args.delay,
+            "baseline_sync": "sets both marketplaces to units minus units sold on both, at "
+            "the start of the storm, every period and at its end",
             "units_per_product": list(args.units),
             "units_per_order": 1,
             "workers": args.workers,
             "queue_job_channels": args.channels_config,
             "seed": args.seed,
+            "reference_settings": reference,
+            "load_average_start_end": parts["load"],
         },
-        "setup_seconds": bc.rounded(setup_s, 1),
+        "setup_seconds": bc.rounded(parts["setup_s"], 1),
+        "drain_seconds": bc.rounded(parts["drain_s"], 1),
     }
+
+
+# ----------------------------------------------------------------------- main
+def run_storm(args, stream, arms, batch, start):
+    """Play the buyers on both arms; the baseline syncs on its period."""
+    period, length = period_real_s(args), storm_real_s(args)
+    end = start + length
+    syncs, late_max = 0, 0.0  # batch syncs at 0, P, 2P, ... up to the end included
+
+    def next_sync():
+        return start + syncs * period if syncs * period <= length + 1e-6 else math.inf
+
+    for buyer in stream + [None]:
+        due = end if buyer is None else start + buyer.at
+        while True:
+            now = time.monotonic()
+            if now >= next_sync():
+                batch.run()
+                syncs += 1
+                continue
+            if now >= due:
+                break
+            time.sleep(min(due, next_sync()) - now)
+        if buyer is None:
+            break
+        late_max = max(late_max, time.monotonic() - due)
+        for arm in arms:
+            arm.buy(buyer)
+        if buyer.index % 20 == 19:
+            bc.log(f"  {buyer.index + 1}/{len(stream)} buyers, {now - start:.0f}s; accepted "
+                   + ", ".join(f"{a.name} {len(a.accepted)}" for a in arms))
+    return time.monotonic() - start, late_max
 
 
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     bc.stop_on_sigterm()
-    rng = random.Random(args.seed)
     sim_cls = bc.timed_simulator_class()
     omni_sims = [sim_cls(api_key=f"storm-key-{i}-x9", shop=f"Marketplace {chr(65 + i)}")
-                 .start() for i in range(2)]
-    base_sims = [sim_cls(api_key=f"batch-key-{i}-x9") for i in range(2)]  # no HTTP needed
-    display, base_display = Display(), Display()
+                 .start() for i in range(MARKETS)]
+    base_sims = [sim_cls(api_key=f"batch-key-{i}-x9") for i in range(MARKETS)]  # no HTTP
+    arms = {"omni": Arm("omni", omni_sims, Display()),
+            "baseline": Arm("baseline", base_sims, Display())}
 
-    def on_change(sim, kind, key, value, when):
-        if kind in ("stock", "order"):
-            display.note(omni_sims.index(sim), key, value, when)
-
-    def on_base_order(sim, kind, key, value, when):
-        if kind == "order":
-            base_display.note(base_sims.index(sim), key, value, when)
-
-    for sim in base_sims:
-        sim.listener = on_base_order
+    def listener(arm):
+        def on_change(sim, kind, key, value, when):
+            if kind in ("stock", "order"):
+                arm.display.note(arm.sims.index(sim), key, value, when)
+        return on_change
 
     t0 = time.monotonic()
     clock_offset = time.time() - time.monotonic()
+    load = [bc.rounded(x, 2) for x in bc.load_average()]
+    bc.log(f"storm: {args.periods:g} x {period_real_s(args):.0f}s real "
+           f"(compression {args.compression:g}), about {storm_real_s(args) / 60:.1f} minutes")
     try:
         with bc.bench_database(args, NAME) as db:
             registry = bc.odoo_registry(db)
-            for i in range(args.products):
+            skus = [f"STORM-{i:03d}" for i in range(args.products)]
+            for sku in skus:
                 for sim in omni_sims + base_sims:
-                    sim.add_offer(f"STORM-{i:02d}", quantity=0, price="1.00")
-            ctx = setup(registry, args, omni_sims, rng)
-            for sim in omni_sims:
-                sim.listener = on_change
+                    sim.add_offer(sku, quantity=0, price="1.00")
+            ctx = setup(registry, args, omni_sims)
+            stock = ctx["stock"]
+            for arm in arms.values():
+                for sim in arm.sims:
+                    sim.listener = listener(arm)
+            stream = buyer_stream(args, skus)
             server = bc.OdooServer(db, workers=args.workers, channels=args.channels_config)
-            importer = Importer(registry, ctx["channel_ids"], args.import_every)
+            importer = Importer(registry, ctx["channel_ids"], args.import_every,
+                                args.import_mode)
             try:
                 server.start()
                 server.wait_ready()
-                if not wait_shown(omni_sims, ctx["stock"], 90):
+                if not wait_shown(omni_sims, stock, 120):
                     raise RuntimeError("the initial stock did not reach the marketplaces")
+                importer.start()  # warm the workers on the import path before the storm
+                time.sleep(3.0)
                 setup_s = time.monotonic() - t0
-                bc.log(f"ready after {setup_s:.1f}s; storm of {args.sim_minutes:g} "
-                       f"simulated minutes")
-                importer.start()
-                accepted, intents, syncs, storm_s = storm(
-                    args, ctx, omni_sims, base_sims, base_display, rng)
-                bc.log(f"storm over: omni accepted {len(accepted['omni'])}, baseline "
-                       f"{len(accepted['baseline'])}; draining")
-                orders, waiting, failed = drain(registry, args, ctx, accepted["omni"],
-                                                importer)
-                reserved = reservations(registry, ctx)
-                latencies = process_latency(registry, ctx, accepted["omni"], clock_offset)
-                windows = {
-                    "omni": exposure_windows(ctx["stock"], accepted["omni"], display),
-                    "baseline": exposure_windows(ctx["stock"], accepted["baseline"],
-                                                 base_display),
+                bc.log(f"ready after {setup_s:.1f}s: {len(stock)} products, "
+                       f"{sum(stock.values())} units, {len(stream)} buyers to come")
+                batch = BatchSync(arms["baseline"], stock)
+                start = time.monotonic()
+                storm_s, late_max = run_storm(args, stream, list(arms.values()), batch, start)
+                end = start + storm_s
+                bc.log("storm over: accepted " + ", ".join(
+                    f"{a.name} {len(a.accepted)}" for a in arms.values()) + "; draining")
+                drain_t0 = time.monotonic()
+                orders, jobs = drain(registry, args, ctx, arms["omni"].accepted, importer)
+                drain_s = time.monotonic() - drain_t0
+                market_rate = buyers_per_real_s(args) / MARKETS
+                parts = {
+                    "orders": orders,
+                    "jobs": jobs,
+                    "confirmed": confirmed_units(registry, ctx),
+                    "latencies": process_latency(registry, ctx, arms["omni"].accepted,
+                                                 clock_offset),
+                    "windows": {name: exposure_windows(stock, arm.accepted, arm.display)
+                                for name, arm in arms.items()},
+                    "integrals": {
+                        name: exposure_integrals(stock, arm.accepted, arm.display,
+                                                 start, end, market_rate)
+                        for name, arm in arms.items()},
+                    "importer": importer,
+                    "syncs": batch.times,
+                    "buyers": len(stream),
+                    "storm_s": storm_s,
+                    "late_max": late_max,
+                    "setup_s": setup_s,
+                    "drain_s": drain_s,
+                    "server_errors": len(server.errors()),
+                    "server_replays": server.concurrency_errors(),
+                    "load": [load, [bc.rounded(x, 2) for x in bc.load_average()]],
                 }
-                result = summarize(args, ctx, (
-                    accepted, intents, syncs, storm_s, orders, waiting, failed, reserved,
-                    windows, latencies, importer,
-                    (len(server.errors()), server.concurrency_errors()), setup_s))
+                result = summarize(args, ctx, arms, parts)
             finally:
                 importer.stop()
                 server.stop()
