@@ -93,6 +93,14 @@ class OmniChannel(models.Model):
         default=1,
         help="Changes made within this many seconds are sent together.",
     )
+    order_poll_interval = fields.Integer(
+        "Check for Orders Every (s)",
+        default=30,
+        help="Marketplaces do not announce new orders: Odoo asks for them this often. "
+        "A sale is known to the other channels only once imported, so this interval "
+        "bounds how long they may still show a unit that is gone. 0 = only by the "
+        "scheduled action (every minute).",
+    )
     order_policy = fields.Selection(
         [("confirm", "Confirm automatically"), ("review", "Leave as quotation")],
         default="confirm",
@@ -625,13 +633,27 @@ class OmniChannel(models.Model):
             )
         return self._omni_notify_queued(self.env._("Full resync queued."))
 
-    def action_import_orders_now(self):
+    def _omni_enqueue_import(self, eta=None, hurry=False):
+        """One waiting import per channel: its identity key absorbs the others.
+
+        ``hurry``: if the next poll waits for later, it runs now instead.
+        """
+        if hurry:
+            self.env["queue.job"].sudo().search([
+                ("identity_key", "in", [channel._job_key("orders") for channel in self]),
+                ("state", "=", "pending"),
+                ("eta", ">", fields.Datetime.now()),
+            ]).write({"eta": False})
         for channel in self:
             channel.with_delay(
                 priority=PRIORITY["orders"],
+                eta=eta,
                 identity_key=channel._job_key("orders"),
                 description=self.env._("Import orders from %(channel)s", channel=channel.name),
             )._omni_import_orders()
+
+    def action_import_orders_now(self):
+        self._omni_enqueue_import(hurry=True)
         return self._omni_notify_queued(self.env._("Order import queued."))
 
     def action_reconcile_now(self):
@@ -731,7 +753,8 @@ class OmniChannel(models.Model):
 
     @api.model
     def _cron_import_orders(self):
-        self.search([("sync_orders", "=", True)]).action_import_orders_now()
+        """Every minute: import, and restart a polling loop that stopped."""
+        self.search([("sync_orders", "=", True)])._omni_enqueue_import()
 
     @api.model
     def _cron_reconcile(self):
@@ -768,6 +791,9 @@ class OmniChannel(models.Model):
                     break
         # the cursor moves in the same transaction as the orders it covers
         self._omni_note_success("orders", cursor=cursor)
+        if self.order_poll_interval > 0:
+            # the next poll; this job has started, so its key does not absorb it
+            self._omni_enqueue_import(eta=self.order_poll_interval)
         return f"{received} received, {changed} new or changed{partial}"
 
     # -------------------------------------------------------- reconciliation

@@ -76,6 +76,7 @@ class OmniChannelCase(TransactionCase):
                 "warehouse_ids": [(6, 0, cls.warehouse.ids)],
                 "pricelist_id": cls.pricelist.id,
                 "sync_delay": 1,
+                "order_poll_interval": 0,  # tests import when they choose to
             })
         cls.channels = channels
         cls.env["omni.product.binding"].create([

@@ -1,6 +1,6 @@
 import threading
 
-from odoo import api, sql_db
+from odoo import api, fields, sql_db
 from odoo.service.model import retrying
 from odoo.tests import tagged
 
@@ -156,6 +156,30 @@ class TestOrderImport(OmniChannelCase):
         self.assertEqual(external.state, "needs_attention")
         self.assertIn("Not enough stock", external.attention_reason)
         self.assertEqual(external.sale_order_id.state, "draft")
+
+    def test_import_polls_again_after_the_interval(self):
+        channel = self.channels[0]
+        channel.order_poll_interval = 20
+        channel.action_import_orders_now()
+        self.flush()
+        first = self.pending_jobs("orders", channel)
+        self.assertEqual(len(first), 1)
+        self.run_job(first)
+        following = self.pending_jobs("orders", channel)
+        self.assertEqual(len(following), 1, "exactly one next poll is waiting")
+        self.assertNotEqual(following, first)
+        wait = (following.eta - fields.Datetime.now()).total_seconds()
+        self.assertTrue(15 <= wait <= 21, wait)
+        # the watchdog cron does not start a second loop
+        self.env["omni.channel"]._cron_import_orders()
+        self.flush()
+        self.assertEqual(self.pending_jobs("orders", channel), following)
+        self.assertTrue(following.eta, "the watchdog leaves the poll's time alone")
+        # "Import orders now" does not wait for the next poll: it brings it forward
+        channel.action_import_orders_now()
+        self.flush()
+        self.assertEqual(self.pending_jobs("orders", channel), following)
+        self.assertFalse(following.eta)
 
     def test_review_policy_leaves_quotation(self):
         self.channels[0].order_policy = "review"
