@@ -37,5 +37,7 @@ class OmniBindingChange(models.Model):
             );
             CREATE INDEX IF NOT EXISTS omni_binding_change_channel_kind_idx
                 ON omni_binding_change (channel_id, kind, product_id, id);
+            CREATE INDEX IF NOT EXISTS omni_binding_change_channel_product_idx
+                ON omni_binding_change (channel_id, product_id);
             """
         )

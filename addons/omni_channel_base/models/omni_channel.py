@@ -194,12 +194,7 @@ class OmniChannel(models.Model):
         cr = self.env.cr
         cr.execute(
             """
-            SELECT b.channel_id, count(*),
-                   count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM omni_binding_change ch
-                        WHERE ch.channel_id = b.channel_id
-                          AND ch.product_id = b.product_id)),
-                   count(*) FILTER (WHERE b.sync_state = 'error')
+            SELECT b.channel_id, count(*), count(*) FILTER (WHERE b.sync_state = 'error')
               FROM omni_product_binding b
              WHERE b.channel_id = ANY(%s) AND b.active
              GROUP BY b.channel_id
@@ -207,6 +202,14 @@ class OmniChannel(models.Model):
             [self.ids],
         )
         bindings = {row[0]: row[1:] for row in cr.fetchall()}
+        cr.execute(
+            """
+            SELECT channel_id, count(DISTINCT product_id) FROM omni_binding_change
+             WHERE channel_id = ANY(%s) GROUP BY channel_id
+            """,
+            [self.ids],
+        )
+        waiting = dict(cr.fetchall())
         attention = dict(
             self.env["omni.external.order"]._read_group(
                 [("channel_id", "in", self.ids), ("state", "=", "needs_attention")],
@@ -232,7 +235,8 @@ class OmniChannel(models.Model):
         jobs = {row[0]: row[1:] for row in cr.fetchall()}
         now = fields.Datetime.now()
         for channel in self:
-            total, pending, failed = bindings.get(channel.id, (0, 0, 0))
+            total, failed = bindings.get(channel.id, (0, 0))
+            pending = waiting.get(channel.id, 0)
             depth, failed_jobs, oldest = jobs.get(channel.id, (0, 0, None))
             age = int((now - oldest).total_seconds() // 60) if oldest else 0
             attention_count = attention.get(channel, 0)
