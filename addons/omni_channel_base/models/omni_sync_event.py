@@ -99,6 +99,19 @@ class OmniSyncEvent(models.Model):
             [fields.Datetime.now() - timedelta(days=30)],
         )
 
+    def action_open_job(self):
+        """The queue job that made this call (its retries, its error, its result)."""
+        self.ensure_one()
+        job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)
+        if not job:
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": job.id,
+            "view_mode": "form",
+        }
+
     def action_open_record(self):
         self.ensure_one()
         if not (self.res_model and self.res_id):

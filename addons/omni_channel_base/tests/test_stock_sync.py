@@ -209,6 +209,10 @@ class TestStockFaults(OmniChannelCase):
              ("id", ">", last_event)]
         )
         self.assertEqual(sorted(events.mapped("state")), ["error"] * 3 + ["ok"])
+        # every attempt leads to the job that made it
+        self.assertEqual(len(set(events.mapped("job_uuid"))), 1)
+        job = self.env["queue.job"].browse(events[0].action_open_job()["res_id"])
+        self.assertEqual(job.method_name, "_omni_push_stock")
 
     def test_failed_push_keeps_flags_and_retries(self):
         sim = self.sims[0]
