@@ -28,7 +28,8 @@ time.tzset()
 ADDON = "omni_channel_base"
 #: job channel capacities, as data/queue_job_data.xml documents them
 DEFAULT_CHANNELS = (
-    "root:4,root.omni_stock:2,root.omni_price:1,root.omni_orders:1,root.omni_catalog:1"
+    "root:4,root.omni_stock:2,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
+    "root.omni_catalog:1"
 )
 
 

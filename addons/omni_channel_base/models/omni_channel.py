@@ -95,7 +95,7 @@ class OmniChannel(models.Model):
     )
     order_poll_interval = fields.Integer(
         "Check for Orders Every (s)",
-        default=30,
+        default=10,
         help="Marketplaces do not announce new orders: Odoo asks for them this often. "
         "A sale is known to the other channels only once imported, so this interval "
         "bounds how long they may still show a unit that is gone. 0 = only by the "
