@@ -68,7 +68,8 @@ def parse_args(argv):
     parser.add_argument("--baseline-period", type=float, default=15.0,
                         help="baseline batch sync period, simulated minutes (15)")
     parser.add_argument("--import-every", type=float, default=0.5,
-                        help="real seconds between two polls of the order feeds (0.5)")
+                        help="real seconds between two polls of the order feeds (0.5); "
+                        "0: none, the addon polls by itself as shipped")
     parser.add_argument("--import-mode", choices=("queue", "direct"), default="queue",
                         help="queue: action_import_orders_now (the import job, run by the "
                         "job runner); direct: _omni_import_orders in a bench thread (queue)")
@@ -83,10 +84,11 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--target-ratio", type=float, default=100.0)
     args = parser.parse_args(argv)
-    for name in ("products", "rate", "compression", "periods", "baseline_period",
-                 "import_every"):
+    for name in ("products", "rate", "compression", "periods", "baseline_period"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.import_every < 0:
+        parser.error("--import-every must be 0 (the addon's own polling) or positive")
     if not 0 <= args.units[0] <= args.units[1]:
         parser.error("--units MIN MAX with 0 <= MIN <= MAX")
     return args
@@ -261,6 +263,16 @@ class Importer(threading.Thread):
                 env["omni.channel"].browse(channel_id)._omni_import_orders()
 
     def run(self):
+        if self.every <= 0:
+            # shipped behaviour: one kick starts each channel's own polling loop
+            # (order_poll_interval), which then runs by itself in the job runner
+            try:
+                self.poll()
+                self.requests += 1
+            except Exception as err:  # reported at the end
+                self.errors.append(repr(err)[:300])
+            self.stopping.wait()
+            return
         due = time.monotonic()
         while not self.stopping.is_set():
             self.late.append(time.monotonic() - due)
