@@ -13,4 +13,4 @@ echo "== Database $OMNI_DB"
 dropdb --if-exists "$OMNI_DB"
 odoo_bin -d "$OMNI_DB" --addons-path="$(addons_path)" -i omni_channel_base \
     --without-demo=all --stop-after-init --log-level=warn
-echo "Ready: database $OMNI_DB. Run Odoo with: odoo -c odoo.conf (see odoo.conf.example)"
+echo "Ready: database $OMNI_DB. Run Odoo with: $PYTHON -m odoo -c odoo.conf (see odoo.conf.example)"
