@@ -1,3 +1,4 @@
+import json
 import os
 import selectors
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from omni_sandbox import SIMULATORS, get_simulator
+from omni_sandbox import SIMULATORS, Reply, Simulator, get_simulator, html_reply, route
 from omni_sandbox.generic import GenericChannelSimulator, OrderRefused
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,3 +309,172 @@ def test_cli_serves_a_simulator_until_terminated(free_port):
         proc.terminate()
         code = proc.wait(timeout=10)
     assert code == 0
+
+
+class NpLikeSimulator(Simulator):
+    """One JSON endpoint dispatching on the body, print URLs, repeated parameters."""
+
+    name = "np-like"
+
+    def reset_state(self):
+        self.saved = []
+
+    @route("POST", "/v2.0/json/")
+    def json_api(self, req):
+        body = req.json()
+        if body.get("calledMethod") == "save":
+            with self.lock:
+                self.saved.append(body["methodProperties"])
+                number = f"2045{len(self.saved):010d}"
+            return {"success": True, "data": [{"IntDocNumber": number}]}
+        return {"success": True, "data": []}
+
+    @route("GET", "/orders/printDocument/orders[]/{ref}/type/pdf/apiKey/{key}")
+    def print_document(self, req):
+        return Reply(body=b"%PDF-1.4 " + req.params["ref"].encode(), content_type="application/pdf")
+
+    @route("GET", "/files/{name:path}")
+    def files(self, req):
+        return {"name": req.params["name"]}
+
+    @route("GET", "/міста/{city}")
+    def city(self, req):
+        return {"city": req.params["city"], "raw": req.raw_path}
+
+    @route("GET", "/shifts")
+    def shifts(self, req):
+        return {"all": req.query_all.get("statuses[]", []), "first": req.query.get("statuses[]")}
+
+    def not_found_reply(self, req):
+        return html_reply("<html><body><h1>404</h1></body></html>", status=404)
+
+
+@pytest.fixture
+def np_sim():
+    with NpLikeSimulator() as sim:
+        yield sim
+
+
+def np_call(sim, method, **kw):
+    body = {"apiKey": "np-key-0123456789", "modelName": "InternetDocument"}
+    body.update(calledMethod=method, methodProperties=kw)
+    return requests.post(sim.url + "/v2.0/json/", json=body, timeout=5)
+
+
+def test_fault_matches_on_the_json_body(np_sim):
+    np_sim.faults.add("status", status=500, match={"calledMethod": "save"})
+    assert np_call(np_sim, "getDocumentList").status_code == 200
+    assert len(np_sim.faults) == 1  # another method of the same endpoint: untouched
+    assert np_call(np_sim, "save", Weight="1").status_code == 500
+    assert np_sim.saved == []
+    assert np_call(np_sim, "save", Weight="1").status_code == 200
+    np_sim.faults.add("status", status=503, match={"calledMethod": "save"})
+    broken = requests.post(np_sim.url + "/v2.0/json/", data="not json", timeout=5)
+    assert broken.status_code == 400  # a body that is not JSON never matches
+    assert len(np_sim.faults) == 1
+
+
+def test_body_match_fault_through_the_control_route(np_sim):
+    spec = {"kind": "status", "status": 502, "match": {"calledMethod": "save"}}
+    added = ctl(np_sim, "POST", "faults", json=spec)
+    assert added.status_code == 201
+    assert added.json()["added"][0]["match"] == {"calledMethod": "save"}
+    bad = ctl(np_sim, "POST", "faults", json=dict(spec, match="save"))
+    assert bad.status_code == 400
+    assert np_call(np_sim, "getDocumentList").status_code == 200
+    assert np_call(np_sim, "save").status_code == 502
+
+
+def test_after_timeout_applies_then_hangs_up(np_sim):
+    np_sim.faults.add("timeout", seconds=3, after=True, match={"calledMethod": "save"})
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            np_sim.url + "/v2.0/json/",
+            json={"calledMethod": "save", "methodProperties": {"Weight": "1"}},
+            timeout=(2, 0.5),
+        )
+    assert np_sim.saved == [{"Weight": "1"}]  # the TTN exists, the answer is lost
+    assert [r["fault"] for r in np_sim.requests] == ["timeout"]
+
+
+def test_after_status_applies_then_answers_the_error(generic_sim):
+    generic_sim.add_offer("A-1", quantity=1)
+    generic_sim.faults.add("status", status=500, after=True, path="/api/stock")
+    body = {"items": [{"sku": "A-1", "quantity": 6}]}
+    assert api(generic_sim, "POST", "/api/stock", json=body).status_code == 500
+    assert generic_sim.offer("A-1")["quantity"] == 6
+    with pytest.raises(ValueError, match="after=True"):
+        generic_sim.faults.add("malformed", after=True)
+
+
+def test_routes_match_the_decoded_path_and_catch_all(np_sim):
+    answer = requests.get(np_sim.url + "/files/labels/2045/a%20b.pdf", timeout=5)
+    assert answer.json() == {"name": "labels/2045/a b.pdf"}
+    city = requests.get(np_sim.url + "/міста/Київ", timeout=5).json()
+    assert city["city"] == "Київ"
+    assert city["raw"].startswith("/%D0%BC")
+    pdf = requests.get(
+        np_sim.url + "/orders/printDocument/orders[]/REF-1/type/pdf/apiKey/np-key-0123456789",
+        timeout=5,
+    )
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content == b"%PDF-1.4 REF-1"
+
+
+def test_query_all_keeps_repeated_parameters(np_sim):
+    answer = requests.get(
+        np_sim.url + "/shifts", params={"statuses[]": ["OPENED", "CLOSING"]}, timeout=5
+    )
+    assert answer.json() == {"all": ["OPENED", "CLOSING"], "first": "OPENED"}
+
+
+def test_not_found_reply_answers_like_the_real_api(np_sim, generic_sim):
+    answer = requests.get(np_sim.url + "/no/such/path", timeout=5)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "<h1>404</h1>" in answer.text
+    unknown_control = requests.get(np_sim.url + "/_sandbox/nothing", timeout=5)
+    assert (unknown_control.status_code, unknown_control.json()) == (
+        404,
+        {"error": "no route for /_sandbox/nothing"},
+    )
+    default = api(generic_sim, "GET", "/api/nothing")
+    assert (default.status_code, default.json()) == (
+        404,
+        {"error": "no route for /api/nothing"},
+    )
+
+
+def test_request_log_masks_credentials(np_sim):
+    key = "np-key-0123456789"
+    np_call(np_sim, "save", Weight="1")
+    requests.get(
+        np_sim.url + f"/orders/printDocument/orders[]/REF-1/type/pdf/apiKey/{key}",
+        headers={"Authorization": "Bearer tok-abcdef123456", "X-License-Key": "lic-987654"},
+        params={"token": "qtok-55555"},
+        timeout=5,
+    )
+    requests.post(
+        np_sim.url + "/sites",
+        data={"username": "shop@example.ua", "password": "c2VjcmV0LXB3"},
+        timeout=5,
+    )
+    requests.post(
+        np_sim.url + "/files/x",
+        json={"login": "cashier", "pin_code": "4321", "nested": [{"password": "pw-12345"}]},
+        timeout=5,
+    )
+    log = ctl(np_sim, "GET", "requests").json()["requests"]
+    text = json.dumps(log, ensure_ascii=False)
+    for secret in (key, "tok-abcdef123456", "lic-987654", "qtok-55555", "c2VjcmV0LXB3", "pw-12345"):
+        assert secret not in text
+    assert '"pin_code": "4321"' not in text
+    assert json.loads(log[0]["body"])["apiKey"] == "***"
+    assert json.loads(log[0]["body"])["calledMethod"] == "save"
+    assert log[1]["path"].endswith("/apiKey/***")
+    assert log[1]["headers"]["authorization"] == "Bearer ***"
+    assert log[1]["headers"]["x-license-key"] == "***"
+    assert log[1]["query"] == {"token": "***"}
+    assert log[2]["body"] == "username=shop%40example.ua&password=%2A%2A%2A"
+    assert json.loads(log[3]["body"])["login"] == "cashier"
+    assert np_sim.saved == [{"Weight": "1"}]  # handlers still saw the real request

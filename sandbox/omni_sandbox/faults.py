@@ -21,8 +21,14 @@ Kinds and their parameters:
               non-empty page again, exactly as it was sent.
 
 ``path`` restricts a fault to one path (``fnmatch`` patterns allowed, e.g.
-``/api/orders/*/status``), ``method`` to one HTTP method. Control paths
-(``/_sandbox/...``) never receive faults.
+``/api/orders/*/status``), ``method`` to one HTTP method, ``match`` to
+requests whose JSON body is an object holding every given key with the given
+value (``{"calledMethod": "save"}`` for Nova Poshta's single endpoint).
+Control paths (``/_sandbox/...``) never receive faults.
+
+``after=True`` (``status`` and ``timeout`` only) applies the request first and
+then loses the answer: the client sees the error or the timeout although the
+remote did the work (a TTN created, a receipt registered).
 """
 
 import fnmatch
@@ -48,6 +54,9 @@ _ALLOWED = {
 }
 
 
+_AFTER_KINDS = ("status", "timeout")
+
+
 @dataclass
 class Fault:
     kind: str
@@ -57,8 +66,11 @@ class Fault:
     probability: float = 1.0
     params: dict = field(default_factory=dict)
     fired: int = 0
+    match: dict | None = None  # key/values the JSON body must hold
+    after: bool = False  # apply the request, then lose the answer
 
-    def matches(self, method, path, *, feed=False):
+    def matches(self, method, path, *, feed=False, body=None):
+        """``body`` is the parsed JSON body, or a callable returning it."""
         if self.kind == "duplicate" and not feed:
             return False
         if self.method and self.method.upper() != method.upper():
@@ -67,6 +79,13 @@ class Fault:
             self.path == path or fnmatch.fnmatchcase(path, self.path)
         ):
             return False
+        if self.match:
+            data = body() if callable(body) else body
+            if not isinstance(data, dict):
+                return False
+            for key, value in self.match.items():
+                if key not in data or data[key] != value:
+                    return False
         return True
 
     def as_dict(self):
@@ -89,11 +108,17 @@ class FaultSet:
         method=None,
         times=1,
         probability=1.0,
+        match=None,
+        after=False,
         **params,
     ):
         """Queue a fault; see the module docstring for kinds and parameters."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {KINDS}")
+        if match is not None and not isinstance(match, dict):
+            raise ValueError("match must be an object of body keys and values")
+        if after and kind not in _AFTER_KINDS:
+            raise ValueError(f"after=True applies to {_AFTER_KINDS} faults only")
         unknown = set(params) - _ALLOWED[kind]
         if unknown:
             raise ValueError(f"fault {kind!r} takes no parameter {sorted(unknown)}")
@@ -116,16 +141,22 @@ class FaultSet:
             times=times,
             probability=float(probability),
             params=merged,
+            match=dict(match) if match else None,
+            after=bool(after),
         )
         with self._lock:
             self._faults.append(fault)
         return fault
 
-    def take(self, method, path, *, feed=False):
-        """Return the fault to apply to this request (consuming one use), or None."""
+    def take(self, method, path, *, feed=False, body=None):
+        """Return the fault to apply to this request (consuming one use), or None.
+
+        ``body`` is the parsed JSON body or a callable returning it, called
+        only when a pending fault has a ``match``.
+        """
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(method, path, feed=feed):
+                if not fault.matches(method, path, feed=feed, body=body):
                     continue
                 if fault.probability < 1 and self._rng.random() >= fault.probability:
                     continue

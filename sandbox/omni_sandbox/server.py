@@ -17,7 +17,9 @@ are tested through their whole network stack::
 
 Every simulator also answers the control endpoints under ``/_sandbox/``
 (faults, state, reset, request log) so that a test in another process can
-drive it; see :meth:`Simulator.control_routes`.
+drive it; see :meth:`Simulator.control_routes`. Credentials (auth headers,
+``apiKey``/``password``-like fields, ``/apiKey/<key>`` path segments) are
+masked in the request log.
 """
 
 import json
@@ -27,14 +29,42 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from .faults import FaultSet
 
 _logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_sandbox/"
-_PARAM_RE = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+_PARAM_RE = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(:path)?}")
+
+MASK = "***"
+#: header names whose values are masked in the request log
+SECRET_HEADERS = frozenset(
+    (
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-license-key",
+        "x-access-key",
+        "cookie",
+    )
+)
+#: body, query and path field names masked in the request log, compared
+#: lower-case without ``-`` and ``_`` (``apiKey``, ``pin_code``, ...)
+SECRET_FIELDS = frozenset(
+    (
+        "apikey",
+        "password",
+        "pin",
+        "pincode",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "licensekey",
+        "secret",
+    )
+)
 
 
 class HttpError(Exception):
@@ -50,16 +80,27 @@ class HttpError(Exception):
 @dataclass
 class Request:
     method: str
-    path: str
+    path: str  # percent-decoded
     query: dict  # first value of each parameter
     headers: dict  # lower-cased names
     body: bytes
     params: dict = field(default_factory=dict)  # from the route pattern
     fault: Any = None  # a 'duplicate' fault for feed handlers, else None
+    query_all: dict = field(default_factory=dict)  # every value: {"statuses[]": [...]}
+    raw_path: str = ""  # the path as sent, still percent-encoded
 
     @property
     def text(self):
         return self.body.decode("utf-8", errors="replace")
+
+    def json_or_none(self):
+        """The body as JSON, or None when it is empty or not JSON (never raises)."""
+        if not hasattr(self, "_parsed"):
+            try:
+                self._parsed = json.loads(self.body) if self.body.strip() else None
+            except ValueError:
+                self._parsed = None
+        return self._parsed
 
     def header(self, name, default=""):
         return self.headers.get(name.lower(), default)
@@ -97,8 +138,9 @@ def html_reply(html, status=200):
 def route(method, pattern):
     """Mark a method as the handler of ``method`` requests to ``pattern``.
 
-    ``pattern`` is a path where ``{name}`` matches one path segment, passed
-    to the handler in ``req.params``.
+    ``pattern`` is a percent-decoded path where ``{name}`` matches one path
+    segment and ``{name:path}`` the rest of the path, slashes included; the
+    values are passed to the handler in ``req.params``.
     """
 
     def decorate(func):
@@ -115,7 +157,8 @@ def _compile(pattern):
     pos = 0
     for match in _PARAM_RE.finditer(pattern):
         regex += re.escape(pattern[pos : match.start()])
-        regex += f"(?P<{match.group(1)}>[^/]+)"
+        value = ".+" if match.group(2) else "[^/]+"
+        regex += f"(?P<{match.group(1)}>{value})"
         pos = match.end()
     regex += re.escape(pattern[pos:])
     return re.compile(f"^{regex}$")
@@ -185,6 +228,10 @@ class Simulator:
         """A JSON-serialisable picture of the state, for tests and debugging."""
         return {}
 
+    def not_found_reply(self, req):
+        """The answer to a path no route matches; override to look like the real API."""
+        return Reply(status=404, body={"error": f"no route for {req.path}"})
+
     @classmethod
     def add_arguments(cls, parser):
         """Add simulator-specific CLI options to an argparse parser."""
@@ -200,17 +247,18 @@ class Simulator:
         self._routes.append((method.upper(), _compile(pattern), handler))
 
     def _resolve(self, method, path):
+        """(handler, params), or (None, None) when no route has this path."""
         allowed = False
         for route_method, regex, handler in self._routes:
             match = regex.match(path)
             if match is None:
                 continue
             if route_method == method:
-                return handler, {k: unquote(v) for k, v in match.groupdict().items()}
+                return handler, match.groupdict()
             allowed = True
         if allowed:
             raise HttpError(405, {"error": f"method {method} not allowed"})
-        raise HttpError(404, {"error": f"no route for {path}"})
+        return None, None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -271,10 +319,10 @@ class Simulator:
 
     def _handle(self, handler):
         split = urlsplit(handler.path)
-        path = split.path or "/"
-        query = {
-            k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()
-        }
+        raw_path = split.path or "/"
+        path = unquote(raw_path)
+        query_all = parse_qs(split.query, keep_blank_values=True)
+        query = {k: v[0] for k, v in query_all.items()}
         headers = {k.lower(): v for k, v in handler.headers.items()}
         try:
             length = int(headers.get("content-length") or 0)
@@ -286,17 +334,23 @@ class Simulator:
             return
         body = handler.rfile.read(length) if length > 0 else b""
         req = Request(
-            method=handler.command, path=path, query=query, headers=headers, body=body
+            method=handler.command,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            query_all=query_all,
+            raw_path=raw_path,
         )
         control = path.startswith(CONTROL_PREFIX)
         entry = None
         if not control:
             entry = {
                 "method": req.method,
-                "path": path,
-                "query": query,
-                "headers": headers,
-                "body": req.text,
+                "path": _mask_path(path),
+                "query": _mask_fields(query),
+                "headers": _mask_headers(headers),
+                "body": _mask_body(req),
                 "status": None,
                 "fault": None,
             }
@@ -315,14 +369,26 @@ class Simulator:
     def _reply_for(self, req, entry, control):
         if not control:
             feed = req.method == "GET" and req.path in self.feed_paths
-            fault = self.faults.take(req.method, req.path, feed=feed)
+            fault = self.faults.take(
+                req.method, req.path, feed=feed, body=req.json_or_none
+            )
             if fault is not None:
                 entry["fault"] = fault.kind
+                if fault.after:
+                    self._route(req, control)
+                    return self._lost_answer(fault)
                 early = self._apply_fault(fault, req)
                 if early is not None or fault.kind == "timeout":
                     return early
+        return self._route(req, control)
+
+    def _route(self, req, control):
         try:
             handler, req.params = self._resolve(req.method, req.path)
+            if handler is None:
+                if control:
+                    raise HttpError(404, {"error": f"no route for {req.path}"})
+                return self._coerce(self.not_found_reply(req))
             return self._coerce(handler(req))
         except HttpError as err:
             return Reply(status=err.status, body=err.body, headers=err.headers)
@@ -350,6 +416,17 @@ class Simulator:
                 body=params["body"],
                 content_type=params.get("content_type", "application/json"),
             )
+        return self._status_reply(params)
+
+    def _lost_answer(self, fault):
+        """After the request was applied: the fault's status, or no answer at all."""
+        if fault.kind == "timeout":
+            self.wait(float(fault.params["seconds"]))
+            return None
+        return self._status_reply(fault.params)
+
+    @staticmethod
+    def _status_reply(params):
         status = params["status"]
         headers = dict(params.get("headers") or {})
         if params.get("retry_after") is not None:
@@ -461,3 +538,60 @@ class Simulator:
             count = len(self.requests)
             self.requests.clear()
         return {"cleared": count}
+
+
+# -- request log masking -----------------------------------------------------
+
+
+def _is_secret_field(name):
+    return (
+        isinstance(name, str)
+        and name.lower().replace("-", "").replace("_", "") in SECRET_FIELDS
+    )
+
+
+def _mask_headers(headers):
+    masked = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, rest = str(value).partition(" ")
+            known = scheme.lower() in ("bearer", "basic", "token", "digest")
+            value = f"{scheme} {MASK}" if rest and known else MASK
+        masked[name] = value
+    return masked
+
+
+def _mask_fields(data):
+    if isinstance(data, dict):
+        return {
+            key: MASK if _is_secret_field(key) else _mask_fields(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_mask_fields(value) for value in data]
+    return data
+
+
+def _mask_path(path):
+    """``/apiKey/<key>`` (Nova Poshta print links) becomes ``/apiKey/***``."""
+    segments = path.split("/")
+    for index in range(1, len(segments)):
+        if segments[index] and _is_secret_field(segments[index - 1]):
+            segments[index] = MASK
+    return "/".join(segments)
+
+
+def _mask_body(req):
+    """The body text for the log, with credential fields masked."""
+    text = req.text
+    data = req.json_or_none()
+    if isinstance(data, (dict, list)):
+        masked = _mask_fields(data)
+        return text if masked == data else json.dumps(masked, ensure_ascii=False)
+    if "x-www-form-urlencoded" in req.header("content-type"):
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if any(_is_secret_field(key) for key, _value in pairs):
+            return urlencode(
+                [(k, MASK if _is_secret_field(k) else v) for k, v in pairs]
+            )
+    return text
