@@ -106,6 +106,12 @@ def test_text_shapes():
     assert redact("/printDocument/orders[]/1/type/pdf/apiKey/KEYVALUE1") == (
         "/printDocument/orders[]/1/type/pdf/apiKey/***"
     )
+    # a segment before the key that looks like a name must not shift the pairs
+    ref = "ab0e1c2d-3f45-11ee-8ced-005056b2dbe1"
+    assert redact(f"/scanSheet/printScanSheet/refs[]/{ref}/type/pdf/apiKey/KEY2") == (
+        f"/scanSheet/printScanSheet/refs[]/{ref}/type/pdf/apiKey/***"
+    )
+    assert redact("/apiKey/K1/then/apiKey/K2?x=1") == "/apiKey/***/then/apiKey/***?x=1"
     assert redact("Token expired for shop 5") == "Token expired for shop 5"
 
 

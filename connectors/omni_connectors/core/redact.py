@@ -174,7 +174,7 @@ class Redactor:
         text = _QUOTED_PAIR_RE.sub(self._sub_quoted, text)
         text = _HEADER_LINE_RE.sub(self._sub_header, text)
         text = _EQ_PAIR_RE.sub(self._sub_eq, text)
-        return _PATH_PAIR_RE.sub(self._sub_path, text)
+        return self._sub_paths(text)
 
     def _sub_quoted(self, match):
         if not self.is_secret_key(match.group("key")):
@@ -198,10 +198,22 @@ class Redactor:
             return match.group(0)
         return f"{match.group('key')}={MASK}"
 
-    def _sub_path(self, match):
-        if not self.is_secret_key(match.group("key")):
-            return match.group(0)
-        return f"/{match.group('key')}/{MASK}"
+    def _sub_paths(self, text):
+        # Segments are scanned one by one, not pair by pair: in
+        # "/orders[]/REF/type/pdf/apiKey/KEY" the pairs would be misaligned.
+        parts, done, pos = [], 0, 0
+        while True:
+            match = _PATH_PAIR_RE.search(text, pos)
+            if match is None:
+                break
+            if self.is_secret_key(match.group("key")) and match.group("val") != MASK:
+                parts.append(text[done : match.start("val")])
+                parts.append(MASK)
+                done = pos = match.end("val")
+            else:
+                pos = match.end("key")  # the value may be the next key
+        parts.append(text[done:])
+        return "".join(parts)
 
 
 def redact(text_or_obj, secrets=(), keys=DEFAULT_SECRET_KEYS):
