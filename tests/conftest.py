@@ -1,5 +1,6 @@
 """Shared fixtures of the pure tier: running simulators and sleep recorders."""
 
+import json
 import socket
 import sys
 from pathlib import Path
@@ -12,7 +13,14 @@ for _pkg in ("connectors", "sandbox"):
     if _path not in sys.path:  # also works without `pip install -e`
         sys.path.insert(0, _path)
 
-from omni_sandbox import Simulator, html_reply, json_reply, route, text_reply  # noqa: E402
+from omni_sandbox import (  # noqa: E402
+    Reply,
+    Simulator,
+    html_reply,
+    json_reply,
+    route,
+    text_reply,
+)
 from omni_sandbox.generic import GenericChannelSimulator  # noqa: E402
 
 API_KEY = "gk-test-5f3a9c7e1b2d"
@@ -45,10 +53,18 @@ class EchoSimulator(Simulator):
     """A bare simulator for transport tests."""
 
     name = "echo"
+    #: a small PDF whose bytes are not valid UTF-8
+    PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+    def reset_state(self):
+        self.received = []  # bodies of the echo calls, in order
 
     @route("GET", "/echo")
     @route("POST", "/echo")
+    @route("PUT", "/echo")
     def echo(self, req):
+        with self.lock:
+            self.received.append(req.text)
         return {
             "method": req.method,
             "query": req.query,
@@ -82,6 +98,14 @@ class EchoSimulator(Simulator):
     @route("GET", "/empty")
     def empty(self, req):
         return None
+
+    @route("GET", "/print/{rest:path}")
+    def pdf(self, req):
+        return Reply(body=self.PDF, content_type="application/pdf")
+
+    @route("GET", "/envelope")
+    def envelope(self, req):
+        return json.loads(req.query["body"])
 
 
 @pytest.fixture

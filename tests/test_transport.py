@@ -1,11 +1,18 @@
+import json
 import time
+from dataclasses import asdict
 from email.utils import formatdate
 
 import pytest
 
 from omni_connectors.core import errors
 from omni_connectors.core import transport as transport_mod
-from omni_connectors.core.transport import BODY_CAP, HttpTransport, parse_retry_after
+from omni_connectors.core.transport import (
+    BODY_CAP,
+    HttpTransport,
+    parse_retry_after,
+    success_flag_check,
+)
 
 
 def make(sim_or_url, sleeps, records=None, **kw):
@@ -275,3 +282,167 @@ def test_parse_retry_after():
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10.0
+
+
+def test_binary_body_comes_back_as_identical_bytes(echo_sim, sleeps):
+    records = []
+    t = make(echo_sim, sleeps, records)
+    resp = t.request("GET", "/print/label/2045.pdf", expect="bytes")
+    assert resp.content == echo_sim.PDF
+    assert resp.content.startswith(b"%PDF-")
+    assert (resp.text, resp.data) == ("", None)
+    assert resp.headers["content-type"] == "application/pdf"
+    assert records[0].response_body == f"<{len(echo_sim.PDF)} bytes, application/pdf>"
+    # asked as text, the body is still kept as bytes and recorded as such
+    as_text = t.request("GET", "/print/label/2045.pdf", expect_json=False)
+    assert as_text.content == echo_sim.PDF
+    assert records[1].response_body == f"<{len(echo_sim.PDF)} bytes, application/pdf>"
+
+
+def test_text_and_json_answers_keep_their_bytes_too(echo_sim, sleeps):
+    records = []
+    t = make(echo_sim, sleeps, records)
+    resp = t.request("GET", "/text", expect="text")
+    assert resp.content == b"plain words, not JSON"
+    assert resp.text == "plain words, not JSON"
+    assert records[0].response_body == "plain words, not JSON"
+    resp = t.request("GET", "/echo", expect="json")
+    assert resp.data["method"] == "GET"
+    assert resp.content.decode() == resp.text
+    with pytest.raises(ValueError, match="expect must be one of"):
+        t.request("GET", "/echo", expect="xml")
+
+
+def test_endpoint_and_url_are_redacted(echo_sim, sleeps):
+    key = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    ref = "ab0e1c2d-3f45-11ee-8ced-005056b2dbe1"
+    path = f"/print/printDocument/orders[]/{ref}/type/pdf/apiKey/{key}"
+    for secrets in ((), (key,)):  # masked by the segment name, and by value
+        records = []
+        t = make(echo_sim, sleeps, records, secrets=secrets)
+        assert t.request("GET", path, expect="bytes").content == echo_sim.PDF
+        record = records[0]
+        assert record.endpoint == f"/print/printDocument/orders[]/{ref}/type/pdf/apiKey/***"
+        assert record.url.endswith(record.endpoint)
+        assert key not in repr(asdict(record))
+
+
+def test_post_is_not_resent_after_a_read_timeout_by_default(echo_sim, sleeps):
+    echo_sim.faults.add("timeout", path="/echo", seconds=3, after=True)
+    t = make(echo_sim, sleeps, timeout=(1, 0.5))
+    with pytest.raises(errors.TimeoutError_) as info:
+        t.request("POST", "/echo", json={"ttn": "create"})
+    assert info.value.retryable  # the caller decides, e.g. by looking the TTN up
+    assert echo_sim.received == ['{"ttn": "create"}']  # applied once, never twice
+    assert len(api_requests(echo_sim, "/echo")) == 1
+    assert sleeps.calls == []
+
+
+def test_post_500_is_not_resent_by_default(echo_sim, sleeps):
+    echo_sim.faults.add("status", path="/echo", status=500, after=True)
+    with pytest.raises(errors.RemoteError):
+        make(echo_sim, sleeps).request("POST", "/echo", json={"n": 1})
+    assert echo_sim.received == ['{"n": 1}']
+
+
+@pytest.mark.parametrize(
+    "method, idempotent, sent",
+    [("GET", None, 2), ("PUT", None, 2), ("POST", None, 1), ("POST", True, 2), ("PUT", False, 1)],
+)
+def test_idempotent_follows_the_method_unless_told(echo_sim, sleeps, method, idempotent, sent):
+    echo_sim.faults.add("timeout", path="/echo", seconds=3, after=True)
+    t = make(echo_sim, sleeps, timeout=(1, 0.5))
+    try:
+        t.request(method, "/echo", json={"q": 1}, idempotent=idempotent)
+    except errors.TimeoutError_:
+        assert sent == 1
+    assert len(echo_sim.received) == sent
+
+
+def test_404_is_a_not_found_validation_error(echo_sim, sleeps):
+    with pytest.raises(errors.NotFoundError) as info:
+        make(echo_sim, sleeps).request("GET", "/status/404", params={"msg": "no receipt"})
+    assert isinstance(info.value, errors.ValidationError)
+    assert (info.value.status, info.value.message) == (404, "no receipt")
+    with pytest.raises(errors.NotFoundError):
+        make(echo_sim, sleeps).request("GET", "/no/such/route")
+
+
+def envelope(t, body, **kw):
+    return t.request("GET", "/envelope", params={"body": json.dumps(body)}, **kw)
+
+
+NP_FAILURE = {
+    "success": False,
+    "data": [],
+    "errors": ["RecipientsPhone invalid format", "Weight is empty"],
+    "warnings": [],
+    "errorCodes": ["20000300434", "20000400503"],
+    "warningCodes": [],
+}
+ROZETKA_FAILURE = {
+    "success": False,
+    "errors": {
+        "message": "check_correctness_of_data",
+        "code": 1005,
+        "description": "Перевірте правильність введених даних",
+        "details": {"ttn": ["Необхідно заповнити «ТТН»."]},
+    },
+}
+
+
+def test_success_flag_check_raises_nova_poshta_errors_with_every_code(echo_sim, sleeps):
+    records = []
+    t = make(echo_sim, sleeps, records, check=success_flag_check())
+    with pytest.raises(errors.ValidationError) as info:
+        envelope(t, NP_FAILURE)
+    err = info.value
+    assert err.message == "RecipientsPhone invalid format; Weight is empty"
+    assert (err.code, err.status) == ("20000300434", 200)
+    assert err.details["errors"] == NP_FAILURE["errors"]
+    assert err.details["errorCodes"] == NP_FAILURE["errorCodes"]
+    assert "data" not in err.details
+    assert records[0].error == str(err)
+    ok = envelope(t, {"success": True, "data": [{"Ref": "x"}], "errors": []})
+    assert ok.data["data"] == [{"Ref": "x"}]
+    by_field = dict(NP_FAILURE, errors={"RecipientsPhone": "RecipientsPhone invalid format"})
+    by_field.pop("errorCodes")
+    with pytest.raises(errors.ValidationError) as info:
+        envelope(t, by_field)
+    assert (info.value.message, info.value.code) == ("RecipientsPhone invalid format", None)
+
+
+def test_success_flag_check_reads_rozetka_errors_and_classifies(echo_sim, sleeps):
+    def classify(code, message):
+        return errors.AuthError if code in (1004, 5401, 6001) else None
+
+    t = make(echo_sim, sleeps, check=success_flag_check(classify))
+    with pytest.raises(errors.ValidationError) as info:
+        envelope(t, ROZETKA_FAILURE)
+    assert info.value.message == "Перевірте правильність введених даних"
+    assert info.value.code == 1005
+    assert info.value.details["errors"]["details"] == {"ttn": ["Необхідно заповнити «ТТН»."]}
+    with pytest.raises(errors.AuthError):
+        envelope(t, {"success": False, "errors": {"message": "invalid_credentials", "code": 5401}})
+    # a call that reads per-item results itself turns the check off
+    partial = {"success": False, "errors": {"412908002": {"reason": [{"id": 2}]}}}
+    assert envelope(t, partial, check=False).data == partial
+
+
+def test_check_per_request_may_raise_and_is_redacted(echo_sim, sleeps):
+    key = "prom-token-5f3a9c7e"
+
+    def prom_check(response):
+        if isinstance(response.data, dict) and "error" in response.data:
+            raise errors.ValidationError(response.data["error"], details=response.data)
+        return None
+
+    records = []
+    t = make(echo_sim, sleeps, records, secrets=(key,))
+    body = {"error": f"bad token {key}", "echo": {"token": key}}
+    assert envelope(t, body).data == body  # no check: returned as is
+    with pytest.raises(errors.ValidationError) as info:
+        envelope(t, body, check=prom_check)
+    assert key not in str(info.value) and key not in repr(info.value.details)
+    assert info.value.status == 200
+    assert key not in repr([asdict(r) for r in records])

@@ -1,10 +1,12 @@
 """Channel-neutral building blocks: errors, data classes, transport, helpers."""
 
 from .adapter import ChannelAdapter
+from .auth import TokenAuth
 from .errors import (
     AuthError,
     InvalidEmail,
     InvalidPhone,
+    NotFoundError,
     OmniConnectorError,
     PayloadError,
     RateLimitError,
@@ -32,7 +34,14 @@ from .money import from_kopecks, quantize_uah, to_decimal, to_kopecks
 from .phone import normalize_email, normalize_phone
 from .ratelimit import RateLimiter, limiter_for
 from .redact import DEFAULT_SECRET_KEYS, RedactingFilter, Redactor, redact
-from .transport import BODY_CAP, CallRecord, HttpTransport, Response
+from .transport import (
+    BODY_CAP,
+    IDEMPOTENT_METHODS,
+    CallRecord,
+    HttpTransport,
+    Response,
+    success_flag_check,
+)
 
 __all__ = [
     "BODY_CAP",
@@ -44,8 +53,10 @@ __all__ = [
     "Customer",
     "DeliveryInfo",
     "HttpTransport",
+    "IDEMPOTENT_METHODS",
     "InvalidEmail",
     "InvalidPhone",
+    "NotFoundError",
     "OmniConnectorError",
     "Order",
     "OrderBatch",
@@ -65,6 +76,7 @@ __all__ = [
     "Response",
     "StockUpdate",
     "TimeoutError_",
+    "TokenAuth",
     "TransportError",
     "ValidationError",
     "from_kopecks",
@@ -73,6 +85,7 @@ __all__ = [
     "normalize_phone",
     "quantize_uah",
     "redact",
+    "success_flag_check",
     "to_decimal",
     "to_kopecks",
 ]

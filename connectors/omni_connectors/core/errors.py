@@ -55,6 +55,15 @@ class ValidationError(OmniConnectorError):
     """The remote refused the data we sent (wrong value, unknown id, ...)."""
 
 
+class NotFoundError(ValidationError):
+    """The remote does not know the thing asked for (HTTP 404).
+
+    Sometimes an answer rather than a failure: Checkbox answers 404 to
+    ``GET /receipts/{id}`` for a receipt it never registered, which tells the
+    caller to send it again with the same id.
+    """
+
+
 class RemoteError(OmniConnectorError):
     """The remote failed on its side (5xx or an unexpected error envelope)."""
 

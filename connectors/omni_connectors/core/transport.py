@@ -8,17 +8,24 @@ channel client needs and nothing channel-specific:
   on HTTP 429 (honouring ``Retry-After``), on 503 and, for idempotent calls,
   on read timeouts and other 5xx;
 * HTTP errors turned into :mod:`omni_connectors.core.errors`;
+* an optional ``auth`` (:class:`~omni_connectors.core.auth.TokenAuth`): a
+  token obtained before the first call and renewed once when the remote
+  says it expired;
+* an optional ``check`` that turns an error envelope sent with HTTP 200
+  (``{"success": false, ...}``) into a structured error, see
+  :func:`success_flag_check`; without one, such envelopes are returned as
+  ordinary responses;
 * one :class:`CallRecord` per attempt, redacted, for the caller's event log.
-
-Business envelopes (``{"success": false}``, ``{"error": ...}`` with HTTP 200)
-are the adapters' business: the transport returns them as ordinary responses.
 
 Retry rules in detail. A connection that could not be opened (refused,
 DNS failure, connect timeout) is always retried: the request never left.
 A read timeout, or a connection dropped after the request was sent, is
-retried only when ``idempotent=True``, because the remote may have applied
-it. 429 and 503 mean "not processed" and are always retried; other 5xx
-answers only for idempotent calls.
+retried only for idempotent calls, because the remote may have applied it.
+429 and 503 mean "not processed" and are always retried; other 5xx answers
+only for idempotent calls. A call is idempotent when its method is (GET,
+HEAD, OPTIONS, PUT, DELETE) unless the caller says otherwise: a read-only
+POST (Nova Poshta reads, searches) passes ``idempotent=True``, a PUT that
+appends (a comment history) passes ``idempotent=False``.
 """
 
 import json as jsonlib
@@ -37,6 +44,8 @@ from urllib3.exceptions import MaxRetryError
 
 from .errors import (
     AuthError,
+    NotFoundError,
+    OmniConnectorError,
     PayloadError,
     RateLimitError,
     RemoteError,
@@ -53,6 +62,14 @@ BODY_CAP = 64 * 1024
 #: Longest error message taken from a response body.
 MESSAGE_CAP = 500
 USER_AGENT = "omni-connectors/0.1"
+#: Methods retried after a read timeout or a 5xx unless told otherwise.
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
+#: What ``request(expect=...)`` accepts.
+EXPECT = ("json", "text", "bytes")
+
+_TEXT_MIME_RE = re.compile(
+    r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded)|.*\+(json|xml))$"
+)
 
 
 def cap_text(text, limit=BODY_CAP):
@@ -64,18 +81,27 @@ def cap_text(text, limit=BODY_CAP):
 
 @dataclass
 class Response:
-    """A successful (2xx/3xx) answer. Header names are lower-cased."""
+    """An answer; the transport returns only 2xx/3xx ones. Header names are lower-cased.
+
+    ``content`` is the body exactly as received; ``text`` the decoded body
+    (empty for a binary body asked for with ``expect="bytes"``); ``data`` the
+    parsed JSON when JSON was expected, else None.
+    """
 
     status: int
     headers: dict
     text: str
     data: Any = None
     duration_ms: float = 0.0
+    content: bytes = b""
 
 
 @dataclass
 class CallRecord:
-    """One HTTP attempt, redacted and capped, as handed to ``on_call``."""
+    """One HTTP attempt, redacted and capped, as handed to ``on_call``.
+
+    A binary response body is recorded as ``<N bytes, content type>``.
+    """
 
     method: str
     url: str
@@ -89,6 +115,20 @@ class CallRecord:
     attempt: int = 1
 
 
+@dataclass
+class _Call:
+    """The options of one logical request, shared by its attempts."""
+
+    url: str
+    json: Any
+    params: Any
+    data: Any
+    idempotent: bool
+    expect: str
+    check: Any
+    auth: Any
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a way that may be retried."""
 
@@ -96,6 +136,14 @@ class _Retry(Exception):
         super().__init__(str(error))
         self.error = error
         self.delay = delay  # None: use the backoff
+
+
+class _Expired(Exception):
+    """Internal: the remote said the token expired; log in again and resend."""
+
+    def __init__(self, response):
+        super().__init__("token expired")
+        self.response = response
 
 
 def parse_retry_after(value, now=None):
@@ -163,6 +211,75 @@ def _message_from(data, text):
     return _strip_html(text or "")
 
 
+def _is_binary(content_type, content):
+    """Whether a body is bytes rather than text (by its type, else by UTF-8)."""
+    if not content:
+        return False
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime:
+        return _TEXT_MIME_RE.match(mime) is None
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _describe_bytes(content, content_type):
+    mime = content_type.split(";", 1)[0].strip()
+    return f"<{len(content)} bytes, {mime}>" if mime else f"<{len(content)} bytes>"
+
+
+def success_flag_check(classify=None):
+    """A ``check`` for APIs that answer ``{"success": false, "errors": ...}`` with HTTP 200.
+
+    Nova Poshta sends ``errors`` as a list of texts (or an object keyed by
+    field) with ``errorCodes`` beside it; Rozetka sends one object
+    ``{"code", "message", "description", "details"}``. The error's message
+    joins the texts, its code is the first code, its ``details`` the whole
+    envelope but the payload (``errors``, ``errorCodes``, ``warnings``...).
+    ``classify(code, message)`` returns the error class to raise (e.g.
+    AuthError for an invalid key); the default is ValidationError.
+
+    Calls whose ``success: false`` carries per-item results (Rozetka's
+    mass update) pass ``check=False`` and read the envelope themselves.
+    """
+
+    def check(response):
+        data = response.data
+        if not isinstance(data, dict) or data.get("success") is not False:
+            return None
+        message, code = _envelope_error(data)
+        cls = (classify(code, message) if classify else None) or ValidationError
+        details = {k: v for k, v in data.items() if k not in ("success", "data", "content")}
+        return cls(message, code=code, details=details, status=response.status)
+
+    return check
+
+
+def _envelope_error(data):
+    """(message, code) of a ``success: false`` envelope."""
+    errors = data.get("errors")
+    codes = [c for c in data.get("errorCodes") or () if c not in (None, "")]
+    if isinstance(errors, dict) and {"code", "message", "description"} & errors.keys():
+        texts = [errors.get("description") or errors.get("message")]
+        if not codes and errors.get("code") not in (None, ""):
+            codes = [errors["code"]]
+    elif isinstance(errors, dict):
+        texts = list(errors.values())
+    elif isinstance(errors, list):
+        texts = errors
+    else:
+        texts = [errors]
+    texts = [
+        text if isinstance(text, str) else jsonlib.dumps(text, ensure_ascii=False)
+        for text in texts
+        if text not in (None, "", [], {})
+    ]
+    message = "; ".join(texts) or "the remote refused the request"
+    return message, codes[0] if codes else None
+
+
 class HttpTransport:
     """Retrying, redacting HTTP client bound to one base URL.
 
@@ -171,7 +288,11 @@ class HttpTransport:
     ``acquire()``) is called before every attempt. ``secrets`` are masked in
     every record and log line; :meth:`add_secret` adds one later (a token
     obtained at login). ``on_call(record)`` receives one :class:`CallRecord`
-    per attempt; its exceptions are logged, never raised.
+    per attempt; its exceptions are logged, never raised. ``auth`` (a
+    :class:`~omni_connectors.core.auth.TokenAuth`) authenticates every
+    request; ``check(response)`` inspects every successful answer and
+    returns (or raises) an :class:`OmniConnectorError` for an error envelope,
+    None otherwise. Both can be overridden per request.
     """
 
     def __init__(
@@ -188,6 +309,8 @@ class HttpTransport:
         on_call=None,
         sleep=time.sleep,
         session=None,
+        auth=None,
+        check=None,
     ):
         if not timeout:
             raise ValueError("a timeout is required")
@@ -202,6 +325,8 @@ class HttpTransport:
         self.on_call = on_call
         self.sleep = sleep
         self.session = session or requests.Session()
+        self.auth = auth
+        self.check = check
         self._secrets = [s for s in secrets if s]
         self._redactor = Redactor(self._secrets)
 
@@ -278,51 +403,77 @@ class HttpTransport:
         params=None,
         data=None,
         headers=None,
-        idempotent=True,
+        idempotent=None,
         expect_json=True,
+        expect=None,
+        check=None,
+        auth=None,
     ):
         """Send one logical request, retrying per the rules above.
 
         Returns a :class:`Response` for 2xx/3xx answers; raises a structured
-        error otherwise. With ``expect_json`` a non-empty body must be JSON
-        (``PayloadError`` otherwise); without it ``data`` stays None.
+        error otherwise. ``expect`` is ``"json"`` (a non-empty body must be
+        JSON, ``PayloadError`` otherwise), ``"text"`` (``data`` stays None) or
+        ``"bytes"`` (read ``content``); without it, ``expect_json`` chooses
+        between the first two. ``idempotent`` defaults to what the method
+        is. ``check`` and ``auth`` replace the transport's own for this
+        request; ``False`` turns them off (a login is sent with ``auth=False``).
         """
         method = method.upper()
-        url = self.url_for(path)
-        send_headers = dict(self.default_headers)
-        send_headers.update(headers or {})
-        record_url = self._redact_url(url, params)
-        record_headers = self.redact(send_headers)
+        if expect is None:
+            expect = "json" if expect_json else "text"
+        elif expect not in EXPECT:
+            raise ValueError(f"expect must be one of {EXPECT}, not {expect!r}")
+        call = _Call(
+            url=self.url_for(path),
+            json=json,
+            params=params,
+            data=data,
+            idempotent=(
+                method in IDEMPOTENT_METHODS if idempotent is None else bool(idempotent)
+            ),
+            expect=expect,
+            check=(self.check if check is None else check) or None,
+            auth=(self.auth if auth is None else auth) or None,
+        )
+        if call.auth is not None:
+            call.auth.ensure(self)
+        record_url = self._redact_url(call.url, params)
+        endpoint = self._redactor.redact_text(path)
         record_body = self._body_for_record(json, data)
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        refreshed = False
+        retries = 0
+        attempt = 0
+        while True:
+            attempt += 1
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
+            send_headers = dict(self.default_headers)
+            send_headers.update(headers or {})
+            if call.auth is not None:
+                call.auth.apply(send_headers)
             record = CallRecord(
                 method=method,
                 url=record_url,
-                endpoint=path,
+                endpoint=endpoint,
                 request_body=record_body,
-                request_headers=record_headers,
+                request_headers=self.redact(send_headers),
                 attempt=attempt,
             )
             try:
-                return self._attempt(
-                    record,
-                    url,
-                    send_headers,
-                    json,
-                    params,
-                    data,
-                    idempotent,
-                    expect_json,
-                )
+                return self._attempt(record, call, send_headers)
+            except _Expired as expired:
+                if refreshed:
+                    raise self._token_refused(expired.response) from None
+                refreshed = True
+                call.auth.refresh(self)
             except _Retry as retry:
-                if attempt >= attempts:
+                retries += 1
+                if retries > self.max_retries:
                     raise retry.error from None
                 delay = retry.delay
                 if delay is None:
-                    delay = self._backoff(attempt)
+                    delay = self._backoff(retries)
                 else:
                     delay = min(delay, self.backoff_max)
                 _logger.warning(
@@ -330,32 +481,29 @@ class HttpTransport:
                     method,
                     record_url,
                     record.error,
-                    attempt,
+                    retries,
                     self.max_retries,
                     delay,
                 )
                 if delay > 0:
                     self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(
-        self, record, url, headers, json, params, data, idempotent, expect_json
-    ):
+    def _attempt(self, record, call, headers):
         started = time.perf_counter()
         try:
             resp = self.session.request(
                 record.method,
-                url,
-                json=json,
-                params=params,
-                data=data,
+                call.url,
+                json=call.json,
+                params=call.params,
+                data=call.data,
                 headers=headers,
                 timeout=self.timeout,
             )
-            text = _decode(resp)
+            content = resp.content
         except requests.RequestException as exc:
             record.duration_ms = (time.perf_counter() - started) * 1000
-            error = self._network_error(exc, record, idempotent)
+            error = self._network_error(exc, record, call.idempotent)
             record.error = self.redact(f"{type(exc).__name__}: {exc}")
             _logger.debug("%s %s -> %s", record.method, record.url, record.error)
             self._emit(record)
@@ -364,7 +512,13 @@ class HttpTransport:
         duration_ms = (time.perf_counter() - started) * 1000
         record.duration_ms = duration_ms
         record.status = resp.status_code
-        record.response_body = self._redact_capped(text)
+        content_type = resp.headers.get("Content-Type", "")
+        binary = _is_binary(content_type, content)
+        if binary:
+            record.response_body = _describe_bytes(content, content_type)
+        response, bad_json = self._response(resp, content, binary, duration_ms, call)
+        if not binary:
+            record.response_body = self._redact_capped(response.text)
         _logger.debug(
             "%s %s -> %s in %.0f ms (attempt %d)",
             record.method,
@@ -374,7 +528,15 @@ class HttpTransport:
             record.attempt,
         )
         try:
-            result = self._interpret(resp, text, duration_ms, idempotent, expect_json)
+            if call.auth is not None and call.auth.is_expired(response):
+                raise _Expired(response)
+            result = self._interpret(response, bad_json, call)
+            if call.check is not None:
+                self._run_check(call.check, result)
+        except _Expired as expired:
+            record.error = str(expired)
+            self._emit(record)
+            raise
         except _Retry as retry:
             record.error = str(retry.error)
             self._emit(record)
@@ -385,6 +547,30 @@ class HttpTransport:
             raise
         self._emit(record)
         return result
+
+    @staticmethod
+    def _response(resp, content, binary, duration_ms, call):
+        """The answer as a Response, and the JSON error if its body should be JSON."""
+        status = resp.status_code
+        if call.expect == "bytes" and binary and status < 400:
+            text = ""
+        else:
+            text = _decode(resp)
+        data, bad_json = None, None
+        if text.strip() and (call.expect == "json" or status >= 400):
+            try:
+                data = jsonlib.loads(text)
+            except ValueError as err:
+                bad_json = err
+        response = Response(
+            status=status,
+            headers={k.lower(): v for k, v in resp.headers.items()},
+            text=text,
+            data=data,
+            duration_ms=duration_ms,
+            content=content,
+        )
+        return response, bad_json
 
     def _network_error(self, exc, record, idempotent):
         """Map a requests exception to an error, wrapped in _Retry when retryable."""
@@ -420,34 +606,28 @@ class HttpTransport:
         err.retryable = False
         return err
 
-    def _interpret(self, resp, text, duration_ms, idempotent, expect_json):
-        status = resp.status_code
+    def _message_and_details(self, response):
+        message = cap_text(
+            self.redact(_message_from(response.data, response.text)), MESSAGE_CAP
+        )
+        if response.data is not None:
+            details = self.redact(response.data)
+        else:
+            details = self._redact_capped(response.text)
+        return message, details
+
+    def _interpret(self, response, bad_json, call):
+        status = response.status
         if status < 400:
-            data = None
-            if expect_json and text.strip():
-                try:
-                    data = jsonlib.loads(text)
-                except ValueError as err:
-                    raise PayloadError(
-                        f"answer of HTTP {status} is not valid JSON: {err}",
-                        status=status,
-                        details=cap_text(self._redactor._literal(text)),
-                    ) from None
-            return Response(
-                status=status,
-                headers={k.lower(): v for k, v in resp.headers.items()},
-                text=text,
-                data=data,
-                duration_ms=duration_ms,
-            )
-        data = None
-        try:
-            data = jsonlib.loads(text) if text.strip() else None
-        except ValueError:
-            pass
-        message = cap_text(self.redact(_message_from(data, text)), MESSAGE_CAP)
-        details = self.redact(data) if data is not None else self._redact_capped(text)
-        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            if bad_json is not None:
+                raise PayloadError(
+                    f"answer of HTTP {status} is not valid JSON: {bad_json}",
+                    status=status,
+                    details=cap_text(self._redactor._literal(response.text)),
+                )
+            return response
+        message, details = self._message_and_details(response)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
         if status == 429:
             error = RateLimitError(
                 message or "too many requests",
@@ -460,11 +640,35 @@ class HttpTransport:
             error = RemoteError(
                 message or f"server error {status}", status=status, details=details
             )
-            if status == 503 or idempotent:
+            if status == 503 or call.idempotent:
                 raise _Retry(error, retry_after)
             raise error
         if status in (401, 403):
             raise AuthError(message or "not authorised", status=status, details=details)
+        if status == 404:
+            raise NotFoundError(message or "not found", status=status, details=details)
         raise ValidationError(
             message or f"refused with HTTP {status}", status=status, details=details
+        )
+
+    def _run_check(self, check, response):
+        try:
+            error = check(response)
+        except OmniConnectorError as err:
+            error = err
+        if error is None:
+            return
+        if error.status is None:
+            error.status = response.status
+        error.message = self.redact(error.message)
+        error.args = (error.message,)
+        error.details = self.redact(error.details)
+        raise error
+
+    def _token_refused(self, response):
+        message, details = self._message_and_details(response)
+        return AuthError(
+            f"a fresh token was refused too: {message or 'not authorised'}",
+            status=response.status,
+            details=details,
         )

@@ -110,7 +110,11 @@ class GenericAdapter(ChannelAdapter):
     def _push(self, path, items):
         if not items:
             return PushResult()
-        data = self.transport.request("POST", path, json={"items": items}).data
+        # Absolute quantities and prices: sending the same batch twice leaves
+        # the channel as once, so a POST lost in a timeout may be repeated.
+        data = self.transport.request(
+            "POST", path, json={"items": items}, idempotent=True
+        ).data
         if not isinstance(data, dict):
             raise PayloadError(f"{path}: expected an object, got {type(data).__name__}")
         updated = data.get("updated") or []
@@ -182,7 +186,9 @@ class GenericAdapter(ChannelAdapter):
         if comment:
             body["comment"] = comment
         path = f"/api/orders/{quote(str(external_id), safe='')}/status"
-        data = self.transport.request("POST", path, json=body).data
+        # The channel accepts the current status again and changes nothing,
+        # so a status call lost in a timeout may be repeated.
+        data = self.transport.request("POST", path, json=body, idempotent=True).data
         if not isinstance(data, dict) or data.get("ok") is not True:
             raise PayloadError(f"order {external_id}: unexpected answer {data!r}")
 
