@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 
 from omni_connectors.core import errors
-from omni_connectors.core.models import OrderState, PriceUpdate, RawOrder, StockUpdate
+from omni_connectors.core.models import (
+    OrderState,
+    PriceUpdate,
+    RawOrder,
+    StatusResult,
+    StockUpdate,
+)
 from omni_connectors.generic import GenericAdapter
 from omni_sandbox.generic import KYIV_CITY_REF, GenericChannelSimulator
 
@@ -293,13 +299,21 @@ def test_parse_order_reads_a_fixed_body(shop, adapter):
 
 def test_set_order_status_follows_the_channel_rules(shop, adapter):
     place(shop, 2)
-    adapter.set_order_status("G-1001", OrderState.CONFIRMED)
+    result = adapter.set_order_status("G-1001", OrderState.CONFIRMED)
+    assert result == StatusResult(remote_status="confirmed", warnings=[])
     adapter.set_order_status("G-1001", OrderState.CONFIRMED)  # a retry is harmless
     with pytest.raises(errors.ValidationError, match="shipped needs a ttn"):
         adapter.set_order_status("G-1001", OrderState.SHIPPED)
-    adapter.set_order_status("G-1001", OrderState.SHIPPED, ttn="20450000000001")
+    result = adapter.set_order_status(
+        "G-1001", OrderState.SHIPPED, ttn="20450000000001", carrier="nova_poshta"
+    )
+    assert result.remote_status == "shipped"
     order = shop.orders["G-1001"]
-    assert (order["status"], order["ttn"]) == ("shipped", "20450000000001")
+    assert (order["status"], order["ttn"], order["carrier"]) == (
+        "shipped",
+        "20450000000001",
+        "nova_poshta",
+    )
     status_log = [(k, key, v) for k, key, v, _n in shop.applied if k == "status"]
     assert status_log == [
         ("status", "G-1001", "confirmed"),
@@ -353,3 +367,35 @@ def test_missing_key_is_an_auth_error_not_a_crash(shop, sleeps):
     with pytest.raises(errors.AuthError):
         adapter.push_stock([StockUpdate("A-1", 1)])
     assert shop.applied == []
+
+
+def test_set_order_status_sends_a_precise_remote_status_and_extra_fields(shop, adapter):
+    place(shop, 1)
+    result = adapter.set_order_status(
+        "G-1001",
+        OrderState.CONFIRMED,
+        remote_status="cancelled",
+        cancel_reason="duplicate",
+        extra={"duplicate_of": "G-0999"},
+    )
+    assert result.remote_status == "cancelled"
+    assert shop.orders["G-1001"]["cancel_reason"] == "duplicate"
+    sent = json.loads(calls(shop, "/api/orders/G-1001/status")[0]["body"])
+    assert sent["duplicate_of"] == "G-0999"
+
+
+def test_status_post_lost_in_a_timeout_is_repeated_safely(shop, adapter):
+    place(shop, 1)
+    shop.faults.add("timeout", path="/api/orders/*/status", seconds=3, after=True)
+    result = adapter.set_order_status("G-1001", OrderState.CONFIRMED)
+    assert result.remote_status == "confirmed"
+    assert len(calls(shop, "/api/orders/G-1001/status")) == 2
+    status_log = [(k, key, v) for k, key, v, _n in shop.applied if k == "status"]
+    assert status_log == [("status", "G-1001", "confirmed")]
+
+
+def test_optional_contract_methods_have_defaults(adapter):
+    assert adapter.cancel_reasons() == []
+    assert adapter.price_digits is None
+    with pytest.raises(NotImplementedError, match="GenericAdapter"):
+        adapter.get_order("G-1001")

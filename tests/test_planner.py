@@ -78,6 +78,17 @@ def test_prices_are_rounded_and_compared_to_the_cent():
     assert plan.to_push == [[(changed, PriceUpdate("C", Decimal("100.01")))]]
 
 
+def test_adapter_price_digits_override_the_currency():
+    same = DirtyItem(1, "A", 1, last_value=629, available=Decimal("629.40"))
+    changed = DirtyItem(2, "B", 1, last_value=629, available=Decimal("629.50"))
+    plan = plan_prices([same, changed], 10, 2, price_digits=0)  # Rozetka: whole UAH
+    assert plan.unchanged == [same]
+    assert plan.to_push == [[(changed, PriceUpdate("B", Decimal("630")))]]
+    assert str(plan.to_push[0][0][1].price) == "630"
+    # None keeps the currency's decimals, as the existing callers expect
+    assert plan_prices([same], 10, 2, price_digits=None).changed == 1
+
+
 def test_planning_50000_items_sends_only_the_changed():
     items = _items(49_500) + _items(500, available=6, start=49_500)
     plan = plan_stock(items, batch_limit=100)

@@ -24,8 +24,10 @@ API
     ``since``; with no change it comes back unchanged. An order comes again
     each time it changes (status, TTN). Injected raw entries appear as they
     were injected, so a feed may carry an entry that is not an order object.
-``POST /api/orders/<id>/status`` ``{"status", "ttn", "reason", "comment"}``
-    ``{"ok": true}``; 422 ``{"error": ...}`` for an unknown order or status,
+``POST /api/orders/<id>/status`` ``{"status", "ttn", "carrier", "reason",
+"comment"}``
+    ``{"ok": true, "status": "<status now>"}``; ``carrier`` (optional) is
+    kept with the TTN. 422 ``{"error": ...}`` for an unknown order or status,
     an illegal transition or ``shipped`` without ``ttn``. Setting the
     current status again is accepted and changes nothing (a retry is safe).
     Transitions: new -> confirmed | shipped | cancelled; confirmed ->
@@ -45,7 +47,8 @@ Order JSON::
                   "recipient_name": "...", "recipient_phone": "..."},
      "payment": {"method": "cod" | "card", "paid": false},
      "lines": [{"sku": "A-1", "name": "...", "quantity": 2, "price": "640.00"}],
-     "total": "1280.00", "ttn": "", "cancel_reason": "", "comment": ""}
+     "total": "1280.00", "ttn": "", "carrier": "", "cancel_reason": "",
+     "comment": ""}
 
 ``seq`` is the order's change sequence (the cursor is built from it).
 
@@ -269,6 +272,7 @@ class GenericChannelSimulator(Simulator):
                 "lines": order_lines,
                 "total": str(total.quantize(CENT, rounding=ROUND_HALF_UP)),
                 "ttn": "",
+                "carrier": "",
                 "cancel_reason": "",
                 "comment": comment,
             }
@@ -428,6 +432,7 @@ class GenericChannelSimulator(Simulator):
             raise HttpError(400, {"error": "body must be an object"})
         status = body.get("status")
         ttn = str(body.get("ttn") or "").strip()
+        carrier = str(body.get("carrier") or "").strip()
         order_id = req.params["order_id"]
         with self.lock:
             order = self.orders.get(order_id)
@@ -439,8 +444,9 @@ class GenericChannelSimulator(Simulator):
             if status == current:
                 if status == "shipped" and ttn and ttn != order["ttn"]:
                     order["ttn"] = ttn
+                    order["carrier"] = carrier or order["carrier"]
                     self._touch(order, "ttn", ttn)
-                return {"ok": True}
+                return {"ok": True, "status": current}
             if status not in TRANSITIONS[current]:
                 raise HttpError(422, {"error": f"cannot go from {current} to {status}"})
             if status == "shipped" and not ttn:
@@ -448,10 +454,11 @@ class GenericChannelSimulator(Simulator):
             order["status"] = status
             if ttn:
                 order["ttn"] = ttn
+                order["carrier"] = carrier or order["carrier"]
             if status == "cancelled":
                 order["cancel_reason"] = str(body.get("reason") or "")
             self._touch(order, "status", status)
-        return {"ok": True}
+        return {"ok": True, "status": status}
 
     def _touch(self, order, kind, value):
         order["updated_at"] = _now()

@@ -28,6 +28,7 @@ from .models import (
     PushResult,
     RawOrder,
     RemoteOffer,
+    StatusResult,
     StockUpdate,
 )
 from .money import from_kopecks, quantize_uah, to_decimal, to_kopecks
@@ -74,6 +75,7 @@ __all__ = [
     "RemoteError",
     "RemoteOffer",
     "Response",
+    "StatusResult",
     "StockUpdate",
     "TimeoutError_",
     "TokenAuth",

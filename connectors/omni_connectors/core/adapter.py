@@ -9,7 +9,9 @@ Rules every adapter follows:
 * one call of ``push_stock``/``push_prices`` is at most ``batch_limit``
   updates; the caller splits, the adapter refuses more (``ValueError``);
 * errors are raised as :mod:`omni_connectors.core.errors`; a partial refusal
-  is returned in :class:`PushResult.rejected`, not raised;
+  is returned in :class:`PushResult.rejected`, not raised; keys the channel
+  found unchanged or holds for confirmation go to ``unchanged`` and
+  ``pending``;
 * no method keeps state that another process would need: cursors are
   returned to the caller, which stores them.
 """
@@ -26,6 +28,7 @@ from .models import (
     PushResult,
     RawOrder,
     RemoteOffer,
+    StatusResult,
     StockUpdate,
 )
 
@@ -37,6 +40,9 @@ class ChannelAdapter(abc.ABC):
     rate_limit = 0.0
     #: whether list_offers() returns quantities, so drift can be checked
     can_read_stock = True
+    #: decimals of the prices the channel takes; None = the currency's
+    #: (Rozetka takes whole hryvnias: 0). Pass it to planner.plan_prices.
+    price_digits: int | None = None
 
     def _check_batch(self, updates: Sequence) -> None:
         if len(updates) > self.batch_limit:
@@ -71,10 +77,29 @@ class ChannelAdapter(abc.ABC):
         state: OrderState,
         *,
         ttn: str = "",
+        carrier: str = "",
         cancel_reason: str = "",
         comment: str = "",
-    ) -> None:
-        """Tell the channel the order moved on (confirmed, shipped with a TTN, cancelled)."""
+        remote_status: str | None = None,
+        extra: dict | None = None,
+    ) -> StatusResult:
+        """Tell the channel the order moved on (confirmed, shipped with a TTN, cancelled).
+
+        ``carrier`` names the carrier of the TTN ("nova_poshta") where the
+        channel asks for it; ``cancel_reason`` is a code of
+        :meth:`cancel_reasons` when the channel has a list, else free text;
+        ``remote_status`` sends this channel status instead of the one mapped
+        from ``state`` (a manager picked a precise one); ``extra`` carries
+        channel-specific fields (Rozetka's ``duplicate_order_id``).
+        """
+
+    def cancel_reasons(self) -> list[tuple[str, str]]:
+        """(code, label) of the cancel reasons the channel accepts; [] = free text."""
+        return []
+
+    def get_order(self, external_id: str) -> RawOrder:
+        """Fetch one order as the channel shows it now."""
+        raise NotImplementedError(f"{type(self).__name__} cannot fetch a single order")
 
     @abc.abstractmethod
     def list_offers(self) -> Iterable[RemoteOffer]:

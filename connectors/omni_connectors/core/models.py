@@ -37,18 +37,36 @@ class PriceUpdate:
     key: str
     price: Decimal
     old_price: Decimal | None = None  # crossed-out price, when the channel has one
+    clear_old_price: bool = False  # remove the crossed-out price (Rozetka: price_old -1)
 
 
 @dataclass
 class PushResult:
-    """What the channel accepted from one batch.
+    """What the channel did with one batch.
 
     ``accepted`` lists the keys applied; ``rejected`` maps a key to the
-    channel's reason. A key in neither was not confirmed and must be retried.
+    channel's reason. ``unchanged`` lists keys the channel reports as already
+    showing the value (Prom answers an empty ``processed_ids`` to a no-op
+    change): they count as sent. ``pending`` maps a key to the reason the
+    channel holds the change for a person (Rozetka queues a price more than
+    1.5 times above or 2 times below the current one for the manager's
+    confirmation): not an error, and resending would only queue it again, but
+    the reason is reported. A key in none of these was not confirmed and must
+    be retried.
     """
 
     accepted: list = field(default_factory=list)
     rejected: dict = field(default_factory=dict)
+    unchanged: list = field(default_factory=list)
+    pending: dict = field(default_factory=dict)
+
+
+@dataclass
+class StatusResult:
+    """What the channel answered to a status change."""
+
+    remote_status: str = ""  # the channel's own status code after the change
+    warnings: list = field(default_factory=list)  # texts to show (Prom warning_message)
 
 
 @dataclass
@@ -56,6 +74,8 @@ class Customer:
     name: str = ""
     first_name: str = ""
     last_name: str = ""
+    # patronymic: Rozetka user_title.second_name, Prom client_second_name
+    middle_name: str = ""
     phone: str = ""  # as sent by the channel; normalised by omni_connectors.core.phone
     email: str = ""
     external_id: str = ""
@@ -67,13 +87,35 @@ class DeliveryInfo:
     method: str = ""  # "warehouse", "postomat", "courier"
     recipient_name: str = ""
     recipient_phone: str = ""
+    # name parts, which Nova Poshta wants apart: Rozetka
+    # delivery.recipient_first/last/second_name, Prom delivery_recipient
+    recipient_first_name: str = ""
+    recipient_last_name: str = ""
+    recipient_middle_name: str = ""
     city_name: str = ""
     city_ref: str = ""  # carrier's city/settlement id when the channel gives it
+    # KATOTTG code of the city: Prom recipient_address.city_katottg
+    city_katottg: str = ""
     warehouse_ref: str = ""  # carrier's branch id
     warehouse_name: str = ""
+    # branch number ("363"): Rozetka place_number; Nova Poshta takes it as
+    # RecipientAddressName in a waybill "by text"
+    warehouse_number: str = ""
     address: str = ""
+    # door delivery: Rozetka place_street/place_house/place_flat, Prom
+    # recipient_address street_name/building_number/apartment_number; the
+    # street's carrier id from Prom street_id or Nova Poshta SettlementStreetRef
+    street: str = ""
+    street_ref: str = ""
+    house: str = ""
+    flat: str = ""
+    # Nova Poshta ServiceType: WarehouseWarehouse, WarehouseDoors,
+    # WarehousePostomat... (Prom delivery_provider_data.type W2W, W2D...)
+    service_type: str = ""
     ttn: str = ""
     cost: Decimal | None = None
+    # shipment status as text: Prom unified_status, Nova Poshta tracking Status
+    status: str = ""
 
 
 @dataclass
@@ -83,6 +125,16 @@ class PaymentInfo:
     is_paid: bool = False
     cash_on_delivery: bool = False
     amount: Decimal | None = None
+    # the channel's payment status: Prom payment_data.status (paid, unpaid,
+    # refunded, paid_out), Rozetka payment.payment_status.name
+    status: str = ""
+    # what was actually paid (a part payment, a cash-on-delivery payout) and
+    # when: Prom payment_data.status_modified, Rozetka payment_status.created_at
+    paid_amount: Decimal | None = None
+    paid_at: datetime | None = None
+    # payment service: Prom payment_data.type ("evopay" = Prom Payment),
+    # Rozetka payment_type; named on Checkbox receipts
+    provider: str = ""
 
 
 @dataclass
@@ -94,6 +146,11 @@ class OrderLine:
     external_line_id: str = ""
     external_product_id: str = ""
     commission: Decimal | None = None
+    # unit price before the discount (Rozetka purchases.price, while
+    # unit_price is price_with_discount) and the discount on the whole line in
+    # money (Checkbox receipts print it as a line discount)
+    list_price: Decimal | None = None
+    discount: Decimal | None = None
 
 
 @dataclass
@@ -111,6 +168,22 @@ class Order:
     currency: str = "UAH"
     comment: str = ""
     cancel_reason: str = ""
+    # goods at list prices without delivery, and the discounts on them
+    # (Rozetka amount and amount - amount_with_discount; Prom price and
+    # special_offer_discount)
+    goods_total: Decimal | None = None
+    discount_total: Decimal | None = None
+    # the marketplace's fee: Prom cpa_commission.amount / .is_refunded
+    commission: Decimal | None = None
+    commission_refunded: bool = False
+    # the channel's label of remote_status: Rozetka status_data.name_uk,
+    # Prom status_name
+    remote_status_name: str = ""
+    # the buyer asked not to be called: Rozetka callback_off, Prom
+    # dont_call_customer_back
+    dont_call_back: bool = False
+    # who cancelled (buyer, seller, marketplace): Prom cancellation.initiator
+    cancel_initiator: str = ""
 
 
 @dataclass
@@ -142,6 +215,12 @@ class RemoteOffer:
     quantity: int | None = None
     price: Decimal | None = None
     active: bool = True
+    # the offer's other ids, to match a binding made with one of them
+    # (Rozetka rz_item_id / item_id / price_offer_id, Prom id / external_id)
+    alt_keys: tuple = ()
+    # stock and price come from the channel's XML feed (Rozetka sync_source
+    # is_virtual_source 0), so an API push may be overwritten by the next import
+    managed_by_feed: bool = False
 
 
 @dataclass

@@ -91,8 +91,15 @@ def round_price(value, digits=2):
     return Decimal(str(value)).quantize(quant, rounding=ROUND_HALF_UP)
 
 
-def plan_prices(items, batch_limit, digits=2):
-    """Plan a price push: prices rounded to the currency, only those that differ."""
+def plan_prices(items, batch_limit, digits=2, *, price_digits=None):
+    """Plan a price push: prices rounded to the currency, only those that differ.
+
+    ``price_digits`` is the adapter's :attr:`ChannelAdapter.price_digits`:
+    when not None it replaces ``digits`` (the currency's), so that a channel
+    taking whole hryvnias is sent 629, and 629.40 after 629 is no change.
+    """
+    if price_digits is not None:
+        digits = price_digits
     changed, unchanged = [], []
     for item in items:
         price = round_price(item.available, digits)

@@ -25,6 +25,7 @@ from ..core.models import (
     PushResult,
     RawOrder,
     RemoteOffer,
+    StatusResult,
 )
 from ..core.money import quantize_uah, to_decimal
 from ..core.ratelimit import limiter_for
@@ -179,18 +180,31 @@ class GenericAdapter(ChannelAdapter):
         return _OrderParser(payload).parse()
 
     def set_order_status(
-        self, external_id, state, *, ttn="", cancel_reason="", comment=""
+        self,
+        external_id,
+        state,
+        *,
+        ttn="",
+        carrier="",
+        cancel_reason="",
+        comment="",
+        remote_status=None,
+        extra=None,
     ):
-        status = OrderState(state).value
+        status = remote_status or OrderState(state).value
         body = {"status": status, "ttn": ttn or "", "reason": cancel_reason or ""}
+        if carrier:
+            body["carrier"] = carrier
         if comment:
             body["comment"] = comment
+        body.update(extra or {})
         path = f"/api/orders/{quote(str(external_id), safe='')}/status"
         # The channel accepts the current status again and changes nothing,
         # so a status call lost in a timeout may be repeated.
         data = self.transport.request("POST", path, json=body, idempotent=True).data
         if not isinstance(data, dict) or data.get("ok") is not True:
             raise PayloadError(f"order {external_id}: unexpected answer {data!r}")
+        return StatusResult(remote_status=str(data.get("status") or status))
 
     def list_offers(self):
         page = 1
