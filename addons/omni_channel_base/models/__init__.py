@@ -13,3 +13,4 @@ from . import sale_order
 from . import stock_picking
 from . import omni_binding_change
 from . import omni_channel_status
+from . import omni_customer_key

@@ -77,4 +77,9 @@ class ResPartner(models.Model):
             if missing:
                 partner.write(missing)
             return partner
-        return self.create({"name": name, "phone": phone or False, "email": email or False})
+        partner = self.create({"name": name, "phone": phone or False, "email": email or False})
+        # a concurrent import of the same new buyer collides here and is replayed
+        self.env["omni.customer.key"].sudo()._omni_claim(
+            self.env["omni.customer.key"]._omni_keys(phone, email), partner
+        )
+        return partner

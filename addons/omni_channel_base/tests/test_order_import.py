@@ -4,7 +4,7 @@ from odoo import api, fields, sql_db
 from odoo.service.model import retrying
 from odoo.tests import tagged
 
-from omni_connectors.core.models import RawOrder
+from omni_connectors.core.models import Customer, RawOrder
 
 from .common import OmniChannelCase
 
@@ -246,3 +246,44 @@ class TestConcurrentImport(OmniChannelCase):
                 cr.execute("DELETE FROM omni_external_order WHERE channel_id = %s",
                            [channel_id])
                 cr.execute("DELETE FROM omni_channel WHERE id = %s", [channel_id])
+
+    def test_same_new_buyer_imported_twice_at_once_is_one_customer(self):
+        """Two channels' orders of one new buyer, mapped by two workers at once."""
+        db = sql_db.db_connect(self.env.cr.dbname)
+        phone = "+380979876501"
+        barrier = threading.Barrier(2)
+        partners, errors = [], []
+
+        def match(customer):
+            try:
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    cr.execute("SELECT 1")  # both transactions start before either commits
+                    barrier.wait(timeout=10)
+                    # as the job runner does: a serialization failure is replayed
+                    partner = retrying(
+                        lambda: env["res.partner"]._omni_find_or_create(customer), env
+                    )
+                    partners.append(partner.id)
+            except Exception as err:  # reported below
+                errors.append(err)
+
+        customers = [
+            Customer(name="Тарас Мельник", phone="097 987 65 01"),
+            Customer(name="Мельник Т.", phone="+38 097 987-65-01"),
+        ]
+        threads = [threading.Thread(target=match, args=(c,)) for c in customers]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            self.assertEqual(errors, [])
+            self.assertEqual(len(partners), 2)
+            self.assertEqual(partners[0], partners[1], "one profile for one person")
+            with db.cursor() as cr:
+                cr.execute("SELECT count(*) FROM res_partner WHERE omni_phone = %s", [phone])
+                self.assertEqual(cr.fetchone()[0], 1)
+        finally:
+            with db.cursor() as cr:
+                cr.execute("DELETE FROM res_partner WHERE omni_phone = %s", [phone])
