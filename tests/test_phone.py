@@ -1,7 +1,7 @@
 import pytest
 
 from omni_connectors.core.errors import InvalidEmail, InvalidPhone, PayloadError
-from omni_connectors.core.phone import normalize_email, normalize_phone
+from omni_connectors.core.phone import format_phone, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,22 @@ def test_email_is_trimmed_and_lowercased():
 def test_obviously_invalid_email_raises(raw):
     with pytest.raises(InvalidEmail):
         normalize_email(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", ["+38 (067) 123-45-67", "0671234567", "380671234567", "8 067 123 45 67"]
+)
+def test_format_phone_styles(raw):
+    assert format_phone(raw) == "+380671234567"
+    assert format_phone(raw, style="e164") == "+380671234567"
+    assert format_phone(raw, style="ua12") == "380671234567"
+
+
+def test_ua12_refuses_foreign_and_invalid_numbers():
+    assert format_phone("+48 512 345 678") == "+48512345678"
+    with pytest.raises(InvalidPhone, match="not a Ukrainian"):
+        format_phone("+48 512 345 678", style="ua12")
+    with pytest.raises(InvalidPhone):
+        format_phone("067 123 45", style="ua12")
+    with pytest.raises(ValueError, match="style"):
+        format_phone("0671234567", style="national")

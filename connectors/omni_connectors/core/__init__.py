@@ -32,7 +32,7 @@ from .models import (
     StockUpdate,
 )
 from .money import from_kopecks, quantize_uah, to_decimal, to_kopecks
-from .phone import normalize_email, normalize_phone
+from .phone import format_phone, normalize_email, normalize_phone
 from .ratelimit import RateLimiter, limiter_for
 from .redact import DEFAULT_SECRET_KEYS, RedactingFilter, Redactor, redact
 from .transport import (
@@ -81,6 +81,7 @@ __all__ = [
     "TokenAuth",
     "TransportError",
     "ValidationError",
+    "format_phone",
     "from_kopecks",
     "limiter_for",
     "normalize_email",

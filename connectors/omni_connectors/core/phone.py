@@ -35,6 +35,27 @@ def normalize_phone(raw, region="UA"):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+PHONE_STYLES = ("e164", "ua12")
+
+
+def format_phone(raw, style="e164", region="UA"):
+    """Return ``raw`` in the form a channel wants.
+
+    ``"e164"``: ``"+380671234567"`` (as :func:`normalize_phone`);
+    ``"ua12"``: ``"380671234567"``, twelve digits without the plus, as Nova
+    Poshta and Checkbox take it (and Rozetka sends it). ``ua12`` accepts only
+    Ukrainian numbers. Raises :class:`InvalidPhone` otherwise.
+    """
+    if style not in PHONE_STYLES:
+        raise ValueError(f"style must be one of {PHONE_STYLES}, not {style!r}")
+    e164 = normalize_phone(raw, region)
+    if style == "e164":
+        return e164
+    if not e164.startswith("+380"):
+        raise InvalidPhone(f"not a Ukrainian phone number: {raw!r}", details=raw)
+    return e164[1:]
+
+
 def normalize_email(raw):
     """Lower-case and trim an address; ``''`` when empty.
 
