@@ -568,9 +568,22 @@ class OmniChannel(models.Model):
         else:
             stamp(self)
 
+    def _omni_in_responsible_lang(self):
+        """The channel in the language of its responsible, who reads its messages.
+
+        Jobs run as whoever queued them (often the scheduler, in English).
+        """
+        self.ensure_one()
+        lang = self.user_id.lang or self.env.user.lang
+        return self.with_context(lang=lang) if lang else self
+
     def _omni_note_failure(self, kind, err):
         """Keep the failure visible although the job's transaction rolls back."""
-        message = f"{kind}: {self._omni_error_text(err)}"
+        channel = self._omni_in_responsible_lang()
+        kinds = dict(
+            self.env["omni.channel.status"]._fields["kind"]._description_selection(channel.env)
+        )
+        message = f"{kinds[kind]}: {channel._omni_error_text(err)}"
         self.env["omni.sync.event"]._omni_write_outside(
             self,
             lambda channel: channel.env["omni.channel.status"]._omni_set(

@@ -184,9 +184,8 @@ class OmniExternalOrder(models.Model):
         self.ensure_one()
         self._omni_lock()
         self.invalidate_recordset()
-        lang = self.channel_id.user_id.lang or self.env.user.lang
-        order_rec = self.with_context(lang=lang) if lang else self
-        return order_rec._omni_process_in_lang()
+        lang = self.channel_id._omni_in_responsible_lang().env.lang
+        return self.with_context(lang=lang)._omni_process_in_lang()
 
     def _omni_process_in_lang(self):
         channel = self.channel_id

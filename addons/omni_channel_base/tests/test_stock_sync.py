@@ -1,3 +1,4 @@
+import contextlib
 import math
 
 from odoo.tests import tagged
@@ -252,3 +253,24 @@ class TestStockFaults(OmniChannelCase):
         self.assertEqual(self.channels.failed_binding_count, 1)
         self.assertEqual(self.binding(self.channels, good).sync_state, "ok")
 
+
+    def test_failure_is_reported_in_the_responsibles_language(self):
+        """The scheduler queues most jobs; the manager still reads Ukrainian."""
+        self.env["res.lang"]._activate_lang("uk_UA")
+        self.env["ir.module.module"]._load_module_terms(["omni_channel_base"], ["uk_UA"])
+        manager = self.env["res.users"].create({
+            "name": "Менеджер", "login": "omni-manager-uk", "lang": "uk_UA",
+            "groups_id": [(6, 0, self.env.ref("sales_team.group_sale_manager").ids)],
+        })
+        channel = self.channels[0]
+        channel.user_id = manager
+        self.set_stock(self.products[0], 3)
+        self.flush()
+        self.sims[0].faults.add("status", path="/api/stock", status=503, times=10)
+        job = self.pending_jobs("stock", channel)
+        with contextlib.suppress(RetryableJobError):
+            Job.load(self.env, job.uuid).perform()  # queued in English
+        # "Stock: Error on the side of channel Channel A: ... HTTP 503"
+        self.assertTrue(channel.last_error.startswith("Залишки: "), channel.last_error)
+        self.assertIn(f"каналу {channel.name}", channel.last_error)
+        self.assertIn("503", channel.last_error)
