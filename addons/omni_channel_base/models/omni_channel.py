@@ -101,6 +101,15 @@ class OmniChannel(models.Model):
         "bounds how long they may still show a unit that is gone. 0 = only by the "
         "scheduled action (every minute).",
     )
+    prices_include_tax = fields.Boolean(
+        "Channel Prices Include Taxes",
+        default=True,
+        help="Marketplaces show and charge prices with VAT. Prices sent get the "
+        "product's taxes that the price does not include yet; prices of imported "
+        "orders are taken as paid, taxes included, so a sale order totals what the "
+        "buyer pays. Taxes already included in prices (Odoo's 'tax included' "
+        "setting) are left as they are.",
+    )
     order_policy = fields.Selection(
         [("confirm", "Confirm automatically"), ("review", "Leave as quotation")],
         default="confirm",
@@ -505,11 +514,40 @@ class OmniChannel(models.Model):
         rows = self._omni_dirty_rows("price")
         products = self.env["product.product"].browse([row[1] for row in rows])
         prices = self.pricelist_id._get_products_price(products, 1.0) if products else {}
+        prices = self._omni_gross_prices(products, prices)
         items = [
             DirtyItem(bid, key, seq, None if never else last, prices.get(pid, 0.0))
             for bid, pid, key, seq, last, never, *_rest in rows
         ]
         return plan_prices(items, batch_limit, self.currency_id.decimal_places or 2)
+
+    def _omni_excluded_taxes(self, taxes):
+        """The taxes a price does not include yet, if this channel's prices include them."""
+        if not self.prices_include_tax:
+            return taxes.browse()
+        return taxes._filter_taxes_by_company(self.company_id).filtered(
+            lambda tax: not tax.price_include
+        )
+
+    def _omni_gross_prices(self, products, prices):
+        """Pricelist prices with the taxes the buyer pays on top of them."""
+        gross = dict(prices)
+        for product in products:
+            taxes = self._omni_excluded_taxes(product.taxes_id)
+            if taxes and product.id in gross:
+                gross[product.id] = taxes.compute_all(
+                    gross[product.id], self.currency_id, 1.0, product
+                )["total_included"]
+        return gross
+
+    def _omni_net_price(self, line, paid):
+        """A sale order line's unit price for the price the buyer paid, taxes included."""
+        taxes = self._omni_excluded_taxes(line.tax_id)
+        if not taxes:
+            return paid
+        return taxes.with_context(force_price_include=True).compute_all(
+            paid, line.currency_id, 1.0, line.product_id, line.order_id.partner_id
+        )["total_excluded"]
 
     # --------------------------------------------------------------- pushing
     def _omni_push_stock(self):
@@ -898,6 +936,6 @@ class OmniChannel(models.Model):
         Binding = self.env["omni.product.binding"]
         if rule_fields & set(vals):
             Binding._omni_all_of_channels(self, ("stock",))
-        if {"pricelist_id", "sync_price", "active"} & set(vals):
+        if {"pricelist_id", "sync_price", "active", "prices_include_tax"} & set(vals):
             Binding._omni_all_of_channels(self, ("price",))
         return res

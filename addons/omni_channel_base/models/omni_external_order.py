@@ -329,10 +329,7 @@ class OmniExternalOrder(models.Model):
         if channel.user_id:
             vals["user_id"] = channel.user_id.id
         sale = self.env["sale.order"].with_company(channel.company_id).create(vals)
-        # the channel's prices win over the pricelist's
-        for line, (_product, _qty, price, _name) in zip(sale.order_line, lines, strict=True):
-            if float_compare(line.price_unit, price, precision_digits=6):
-                line.price_unit = price
+        self._omni_set_paid_prices(sale, lines)
         sale.message_post(
             body=self.env._(
                 "Imported from %(channel)s, order %(number)s.",
@@ -341,6 +338,15 @@ class OmniExternalOrder(models.Model):
             )
         )
         return sale
+
+    def _omni_set_paid_prices(self, sale, lines):
+        """The channel's prices win over the pricelist's; taxes count in, not on top."""
+        channel = self.channel_id
+        order_lines = sale.order_line.filtered(lambda line: not line.display_type)
+        for line, (_product, _qty, paid, _name) in zip(order_lines, lines, strict=True):
+            price = channel._omni_net_price(line, paid)
+            if float_compare(line.price_unit, price, precision_digits=6):
+                line.price_unit = price
 
     def _omni_shortages(self):
         """Lines the channel's warehouses cannot cover, as readable text."""
@@ -407,6 +413,7 @@ class OmniExternalOrder(models.Model):
                             "name": n or p.display_name})
                     for p, q, pr, n in mapped
                 ]})
+                self._omni_set_paid_prices(sale, mapped)
             else:
                 raise OmniMappingError(
                     self.env._(

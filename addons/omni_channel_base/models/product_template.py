@@ -1,6 +1,6 @@
 from odoo import models
 
-PRICE_FIELDS = {"list_price", "standard_price", "currency_id"}
+PRICE_FIELDS = {"list_price", "standard_price", "currency_id", "taxes_id"}
 
 
 class ProductTemplate(models.Model):

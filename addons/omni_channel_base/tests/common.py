@@ -56,6 +56,7 @@ class OmniChannelCase(TransactionCase):
                 "default_code": f"SKU-{i}",
                 "is_storable": True,
                 "list_price": 100.0 + i,
+                "taxes_id": [(6, 0, [])],  # tests of taxes add their own
             }
             for i in range(cls.product_count)
         ])

@@ -25,6 +25,37 @@ class _Collect(logging.Handler):
 class TestPrices(OmniChannelCase):
     channel_count = 2
 
+    def vat(self, included=False):
+        return self.env["account.tax"].create({
+            "name": "ПДВ 20%" + (" (included)" if included else ""),
+            "amount": 20,
+            "type_tax_use": "sale",
+            "price_include_override": "tax_included" if included else "tax_excluded",
+        })
+
+    def test_prices_sent_and_received_include_vat(self):
+        """The marketplace shows what the buyer pays; the sale order totals the same."""
+        product = self.products[0]
+        product.taxes_id = self.vat()  # Ukrainian chart: VAT on top of prices
+        self.products[1].taxes_id = self.vat(included=True)
+        self.run_jobs()
+        self.assertEqual(self.sims[0].offer("SKU-0")["price"], "120.00")
+        self.assertEqual(self.sims[0].offer("SKU-1")["price"], "101.00")
+        self.channels[1].prices_include_tax = False  # a B2B channel quoting net prices
+        self.run_jobs()
+        self.assertEqual(self.sims[1].offer("SKU-0")["price"], "100.00")
+
+        self.set_stock(product, 5)
+        self.run_jobs()
+        self.sims[0].place_order(
+            {"name": "Покупець", "phone": "0671112233"}, [{"sku": "SKU-0", "quantity": 2}]
+        )
+        self.channels[0].action_import_orders_now()
+        self.run_jobs()
+        sale = self.env["sale.order"].search([("omni_channel_id", "=", self.channels[0].id)])
+        self.assertEqual(sale.order_line.price_unit, 100.0)
+        self.assertEqual(sale.amount_total, 240.0, "what the buyer paid, not VAT on top")
+
     def test_pricelist_rule_and_product_price_reach_channels(self):
         product = self.products[0]
         self.assertEqual(self.sims[0].offer("SKU-0")["price"], "100.00")
@@ -198,7 +229,7 @@ class TestBindingsAndHealth(OmniChannelCase):
         self.sims[0].add_offer("SRV-1", quantity=0, price="1.00")
         service = self.env["product.product"].create(
             {"name": "Gift wrapping", "default_code": "SRV-1", "is_storable": False,
-             "list_price": 20}
+             "list_price": 20, "taxes_id": [(6, 0, [])]}
         )
         binding = self.env["omni.product.binding"].create(
             {"channel_id": self.channels.id, "product_id": service.id}
