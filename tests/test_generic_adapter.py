@@ -131,6 +131,23 @@ def test_push_prices(shop, adapter):
     assert [(k, s, v) for k, s, v, _n in shop.applied] == [("price", "A-1", "599.50")]
 
 
+def test_held_and_unchanged_updates_are_reported_apart(shop, adapter):
+    """Rozetka holds big price jumps for the manager; Prom reports no-op changes."""
+    shop.hold_price_jumps = shop.report_unchanged = True
+    before = shop.offer("A-1")["price"]
+    jump = Decimal(before) * 2
+    result = adapter.push_prices(
+        [PriceUpdate("A-1", jump), PriceUpdate("B-2", Decimal(shop.offer("B-2")["price"]))]
+    )
+    assert result.accepted == []
+    assert result.unchanged == ["B-2"]
+    assert list(result.pending) == ["A-1"]
+    assert "confirmation" in result.pending["A-1"]
+    assert shop.offer("A-1")["price"] == before  # held, not applied
+    stock = adapter.push_stock([StockUpdate("A-1", shop.offer("A-1")["quantity"])])
+    assert (stock.accepted, stock.unchanged) == ([], ["A-1"])
+
+
 @pytest.mark.parametrize("kind", ["stock", "prices"])
 def test_fault_sequence_applies_each_update_exactly_once(shop, adapter, sleeps, kind):
     path = f"/api/{kind}"

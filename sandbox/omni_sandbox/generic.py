@@ -14,6 +14,11 @@ API
 ``POST /api/prices`` ``{"items": [{"sku": "A-1", "price": "640.00"}]}``
     Same answers. Prices are positive decimals with at most two places, as
     strings or numbers; ``old_price`` (crossed-out price) is optional.
+    With ``hold_price_jumps`` on, a price more than 1.5 times above or 2 times
+    below the current one is not applied but answered in ``"held": {sku:
+    reason}`` (as Rozetka holds it for the manager); with ``report_unchanged``
+    on, a value the offer already has comes back in ``"unchanged": [sku]``
+    instead of ``updated`` (as Prom answers a change that changes nothing).
 ``GET /api/offers?page=1&per_page=50``
     ``{"offers": [{"sku", "name", "quantity", "price", "old_price",
     "active"}], "next_page": 2 | null}`` (``per_page`` at most 100).
@@ -145,6 +150,11 @@ class GenericChannelSimulator(Simulator):
             self._applied_seq = 0
             self._next_order = 1001
             self._last_page = None
+            # behaviours of real marketplaces, off unless a test turns them on:
+            # hold a price more than 1.5x up or 2x down for the manager (Rozetka),
+            # report a value already shown as unchanged instead of updated (Prom)
+            self.hold_price_jumps = False
+            self.report_unchanged = False
 
     def dump_state(self):
         with self.lock:
@@ -323,8 +333,10 @@ class GenericChannelSimulator(Simulator):
             raise HttpError(422, {"error": f"batch limit {self.batch_limit} exceeded"})
         return items
 
-    def _apply_items(self, items, check, apply):
-        updated, errors = [], {}
+    def _apply_items(self, items, check, apply, current=None, hold=None):
+        """Apply each item; ``current(offer, item)`` is true when it changes nothing,
+        ``hold(offer, item)`` gives a reason to hold it for a person."""
+        updated, errors, unchanged, held = [], {}, [], {}
         with self.lock:
             for index, item in enumerate(items):
                 sku = item.get("sku") if isinstance(item, dict) else None
@@ -339,10 +351,22 @@ class GenericChannelSimulator(Simulator):
                 if reason:
                     errors[sku] = reason
                     continue
+                errors.pop(sku, None)
+                if self.report_unchanged and current and current(offer, item):
+                    unchanged.append(sku)
+                    continue
+                reason = hold(offer, item) if self.hold_price_jumps and hold else ""
+                if reason:
+                    held[sku] = reason
+                    continue
                 apply(offer, item)
                 updated.append(sku)
-                errors.pop(sku, None)
-        return {"updated": updated, "errors": errors}
+        reply = {"updated": updated, "errors": errors}
+        if unchanged:
+            reply["unchanged"] = unchanged
+        if held:
+            reply["held"] = held
+        return reply
 
     @route("POST", "/api/stock")
     def api_stock(self, req):
@@ -355,7 +379,10 @@ class GenericChannelSimulator(Simulator):
             offer["quantity"] = item["quantity"]
             self._log_applied("stock", offer["sku"], item["quantity"])
 
-        return self._apply_items(self._items(req), check, apply)
+        def current(offer, item):
+            return offer["quantity"] == item["quantity"]
+
+        return self._apply_items(self._items(req), check, apply, current)
 
     @route("POST", "/api/prices")
     def api_prices(self, req):
@@ -373,7 +400,16 @@ class GenericChannelSimulator(Simulator):
             offer["old_price"] = _price(old) if old not in (None, "") else None
             self._log_applied("price", offer["sku"], offer["price"])
 
-        return self._apply_items(self._items(req), check, apply)
+        def current(offer, item):
+            return offer["price"] == _price(item["price"])
+
+        def hold(offer, item):
+            old, new = Decimal(offer["price"]), Decimal(_price(item["price"]))
+            if new > old * Decimal("1.5") or new * 2 < old:
+                return f"price change from {old} to {new} waits for the manager's confirmation"
+            return ""
+
+        return self._apply_items(self._items(req), check, apply, current, hold)
 
     @staticmethod
     def _int_param(req, name, default, minimum):

@@ -120,11 +120,18 @@ class GenericAdapter(ChannelAdapter):
             raise PayloadError(f"{path}: expected an object, got {type(data).__name__}")
         updated = data.get("updated") or []
         errors = data.get("errors") or {}
-        if not isinstance(updated, list) or not isinstance(errors, dict):
-            raise PayloadError(f"{path}: 'updated' must be a list, 'errors' an object")
+        unchanged = data.get("unchanged") or []
+        held = data.get("held") or {}
+        if not (isinstance(updated, list) and isinstance(unchanged, list)
+                and isinstance(errors, dict) and isinstance(held, dict)):
+            raise PayloadError(
+                f"{path}: 'updated' and 'unchanged' must be lists, 'errors' and 'held' objects"
+            )
         return PushResult(
             accepted=[str(key) for key in updated],
             rejected={str(key): str(reason) for key, reason in errors.items()},
+            unchanged=[str(key) for key in unchanged],
+            pending={str(key): str(reason) for key, reason in held.items()},
         )
 
     def fetch_orders(self, cursor):
