@@ -510,7 +510,7 @@ class OmniChannel(models.Model):
             )
         return plan_stock(items, batch_limit, default)
 
-    def _omni_plan_prices(self, batch_limit):
+    def _omni_plan_prices(self, batch_limit, price_digits=None):
         rows = self._omni_dirty_rows("price")
         products = self.env["product.product"].browse([row[1] for row in rows])
         prices = self.pricelist_id._get_products_price(products, 1.0) if products else {}
@@ -519,7 +519,9 @@ class OmniChannel(models.Model):
             DirtyItem(bid, key, seq, None if never else last, prices.get(pid, 0.0))
             for bid, pid, key, seq, last, never, *_rest in rows
         ]
-        return plan_prices(items, batch_limit, self.currency_id.decimal_places or 2)
+        return plan_prices(
+            items, batch_limit, self.currency_id.decimal_places or 2, price_digits=price_digits
+        )
 
     def _omni_excluded_taxes(self, taxes):
         """The taxes a price does not include yet, if this channel's prices include them."""
@@ -574,7 +576,7 @@ class OmniChannel(models.Model):
                 plan = self._omni_plan_stock(adapter.batch_limit)
                 push = adapter.push_stock
             else:
-                plan = self._omni_plan_prices(adapter.batch_limit)
+                plan = self._omni_plan_prices(adapter.batch_limit, adapter.price_digits)
                 push = adapter.push_prices
             Binding._omni_record_unchanged(kind, plan.unchanged)
             for batch in plan.to_push:

@@ -240,20 +240,24 @@ class OmniProductBinding(models.Model):
         """Write what was sent and drop the changes it covered.
 
         ``rows`` are (binding id, highest change id read, value sent or None,
-        error or None). Only changes up to the id read are dropped: one that
-        arrived during the push stays and is sent by the next job.
+        error or None[, note]). Only changes up to the id read are dropped: one
+        that arrived during the push stays and is sent by the next job. A note
+        (the channel holds the value for a person) is shown like an error on a
+        binding that is in sync.
         """
         if not rows:
             return
         last, date = ("last_qty", "last_stock_date") if kind == "stock" else (
             "last_price", "last_price_date")
-        ids, seqs, values, errors = (list(col) for col in zip(*rows, strict=True))
+        rows = [tuple(row) + (None,) * (5 - len(row)) for row in rows]
+        ids, seqs, values, errors, notes = (list(col) for col in zip(*rows, strict=True))
         values_sql = SQL(
             """
             SELECT unnest(%s::int[]) AS id, unnest(%s::bigint[]) AS seq,
-                   unnest(%s::numeric[]) AS val, unnest(%s::text[]) AS err
+                   unnest(%s::numeric[]) AS val, unnest(%s::text[]) AS err,
+                   unnest(%s::text[]) AS note
             """,
-            ids, seqs, values, errors,
+            ids, seqs, values, errors, notes,
         )
         self.env.cr.execute(
             SQL(
@@ -277,13 +281,13 @@ class OmniProductBinding(models.Model):
                        %(date)s = CASE WHEN v.err IS NULL AND v.val IS NOT NULL
                                        THEN now() AT TIME ZONE 'UTC' ELSE b.%(date)s END,
                        sync_state = CASE WHEN v.err IS NULL THEN 'ok' ELSE 'error' END,
-                       last_error = v.err,
+                       last_error = COALESCE(v.err, v.note),
                        error_count = CASE WHEN v.err IS NULL THEN 0
                                           ELSE b.error_count + 1 END
                   FROM (%(values)s) v
                  WHERE b.id = v.id
                    AND (v.val IS NOT NULL OR v.err IS NOT NULL OR b.sync_state != 'ok'
-                        OR b.%(date)s IS NULL)
+                        OR b.%(date)s IS NULL OR b.last_error IS NOT NULL)
                 """,
                 last=SQL.identifier(last),
                 date=SQL.identifier(date),
@@ -301,13 +305,22 @@ class OmniProductBinding(models.Model):
 
     @api.model
     def _omni_record_pushed(self, kind, batch, result):
-        accepted = {str(key) for key in result.accepted}
+        # "unchanged": the channel already shows the value, as good as applied
+        accepted = {str(key) for key in (*result.accepted, *result.unchanged)}
+        pending = {str(key): reason for key, reason in result.pending.items()}
         rows = []
         for item, update in batch:
             value = update.quantity if kind == "stock" else update.price
             key = str(update.key)
             if key in result.rejected:
                 rows.append((item.binding_id, item.seq, None, str(result.rejected[key])))
+            elif key in pending:
+                # sent, held by the channel for a person: resending would only queue it again
+                note = self.env._(
+                    "The channel holds this change until it is confirmed there: %(reason)s",
+                    reason=pending[key],
+                )
+                rows.append((item.binding_id, item.seq, value, None, note))
             elif key in accepted:
                 rows.append((item.binding_id, item.seq, value, None))
             else:

@@ -33,6 +33,35 @@ class TestPrices(OmniChannelCase):
             "price_include_override": "tax_included" if included else "tax_excluded",
         })
 
+    def test_price_held_by_the_channel_is_shown_and_not_resent(self):
+        sim, channel = self.sims[0], self.channels[0]
+        sim.hold_price_jumps = True  # as Rozetka does with a jump above 1.5x
+        self.products[0].list_price = 300
+        self.run_jobs()
+        binding = self.binding(channel, self.products[0])
+        self.assertEqual(sim.offer("SKU-0")["price"], "100.00", "held, not applied")
+        self.assertEqual(binding.sync_state, "ok")
+        self.assertIn("confirmed there", binding.last_error)
+        self.assertIn("300", binding.last_error)
+        self.assertFalse(binding.price_dirty)
+        sent = len([r for r in sim.requests if r["path"] == "/api/prices"])
+        channel.action_sync_prices_now()
+        self.run_jobs()
+        self.assertEqual(
+            len([r for r in sim.requests if r["path"] == "/api/prices"]), sent,
+            "resending would only queue the same change again",
+        )
+
+    def test_values_the_channel_already_shows_count_as_sent(self):
+        sim, channel = self.sims[0], self.channels[0]
+        sim.report_unchanged = True  # as Prom answers a change that changes nothing
+        channel.action_full_resync()
+        self.run_jobs()
+        bindings = self.env["omni.product.binding"].search([("channel_id", "=", channel.id)])
+        self.assertEqual(set(bindings.mapped("sync_state")), {"ok"})
+        self.assertFalse(any(bindings.mapped("last_error")))
+        self.assertFalse(any(bindings.mapped("price_dirty")))
+
     def test_prices_sent_and_received_include_vat(self):
         """The marketplace shows what the buyer pays; the sale order totals the same."""
         product = self.products[0]
