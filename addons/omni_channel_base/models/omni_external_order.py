@@ -63,7 +63,13 @@ class OmniExternalOrder(models.Model):
     receive_count = fields.Integer("Times Received", default=1, readonly=True)
     last_received = fields.Datetime(readonly=True)
     sale_order_id = fields.Many2one("sale.order", readonly=True, index=True, copy=False)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        help="Found by the buyer's phone and e-mail. When the order cannot tell who "
+        "the buyer is (invalid or missing phone), choose the customer here and "
+        "press Retry.",
+    )
     remote_status = fields.Char("Status on Channel", readonly=True)
     order_date = fields.Datetime(readonly=True)
     amount_total = fields.Float(readonly=True, digits="Product Price")
@@ -267,7 +273,10 @@ class OmniExternalOrder(models.Model):
         if sale:
             self._omni_update_sale(order)
             return
-        partner = self.env["res.partner"]._omni_find_or_create(order.customer)
+        # a customer chosen by the manager wins over matching
+        partner = self.partner_id or self.env["res.partner"]._omni_find_or_create(
+            order.customer
+        )
         lines = self._omni_map_lines(order)
         sale = self._omni_create_sale(partner, lines)
         self.write({"sale_order_id": sale.id, "partner_id": partner.id})

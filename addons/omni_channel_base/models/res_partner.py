@@ -43,13 +43,22 @@ class ResPartner(models.Model):
     def _omni_find_or_create(self, customer):
         """One profile per person: match by phone (+380...), then e-mail, else create."""
         if not (customer.phone or customer.email):
-            raise UserError(self.env._("The order has neither a phone nor an e-mail."))
+            raise UserError(
+                self.env._(
+                    "The order has neither a phone nor an e-mail of the buyer. Choose "
+                    "the customer on this order, then press Retry."
+                )
+            )
         try:
             phone = normalize_phone(customer.phone) if customer.phone else ""
         except cerr.OmniConnectorError as err:
             raise UserError(
-                self.env._("Invalid phone number %(phone)s: %(error)s",
-                           phone=customer.phone, error=str(err))
+                self.env._(
+                    "The buyer's phone number %(phone)s is not valid. Choose the "
+                    "customer on this order (or have the number corrected on the "
+                    "channel), then press Retry.",
+                    phone=customer.phone,
+                )
             ) from err
         try:
             email = normalize_email(customer.email) if customer.email else ""
@@ -57,7 +66,11 @@ class ResPartner(models.Model):
             email = ""  # a bad e-mail does not stop an order that has a phone
             if not phone:
                 raise UserError(
-                    self.env._("Invalid e-mail %(email)s and no phone.", email=customer.email)
+                    self.env._(
+                        "The buyer's e-mail %(email)s is not valid and there is no phone. "
+                        "Choose the customer on this order, then press Retry.",
+                        email=customer.email,
+                    )
                 ) from None
         partner = self.browse()
         if phone:

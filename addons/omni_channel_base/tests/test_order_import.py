@@ -124,6 +124,14 @@ class TestOrderImport(OmniChannelCase):
         external = self.import_orders(self.channels[0])
         self.assertEqual(external.state, "needs_attention")
         self.assertIn("12345", external.attention_reason)
+        self.assertFalse(external.sale_order_id)
+        # the manager recognises the buyer, chooses the customer and retries
+        buyer = self.env["res.partner"].create({"name": "Тест", "phone": "+380501234567"})
+        external.partner_id = buyer
+        external.action_retry()
+        self.run_jobs()
+        self.assertEqual(external.state, "imported", external.attention_reason)
+        self.assertEqual(external.sale_order_id.partner_id, buyer)
 
     def test_malformed_payload_is_kept_raw(self):
         sim = self.sims[0]
