@@ -396,9 +396,11 @@ class OmniChannel(models.Model):
         """Ask for one coalesced push; a waiting job with the same key absorbs it."""
         method = {"stock": "_omni_push_stock", "price": "_omni_push_prices"}[kind]
         for channel in self:
+            # the job list is read by the channel's responsible
+            _ = channel._omni_in_responsible_lang().env._
             label = {
-                "stock": self.env._("Push stock to %(channel)s", channel=channel.name),
-                "price": self.env._("Push prices to %(channel)s", channel=channel.name),
+                "stock": _("Push stock to %(channel)s", channel=channel.name),
+                "price": _("Push prices to %(channel)s", channel=channel.name),
             }[kind]
             delayable = channel.with_delay(
                 priority=PRIORITY[kind],
@@ -706,7 +708,9 @@ class OmniChannel(models.Model):
                 priority=PRIORITY["orders"],
                 eta=eta,
                 identity_key=channel._job_key("orders"),
-                description=self.env._("Import orders from %(channel)s", channel=channel.name),
+                description=channel._omni_in_responsible_lang().env._(
+                    "Import orders from %(channel)s", channel=channel.name
+                ),
             )._omni_import_orders()
 
     def action_import_orders_now(self):
@@ -718,7 +722,9 @@ class OmniChannel(models.Model):
             channel.with_delay(
                 priority=PRIORITY["reconcile"],
                 identity_key=channel._job_key("reconcile"),
-                description=self.env._("Check stock shown on %(channel)s", channel=channel.name),
+                description=channel._omni_in_responsible_lang().env._(
+                    "Check stock shown on %(channel)s", channel=channel.name
+                ),
             )._omni_reconcile()
         return self._omni_notify_queued(self.env._("Stock check queued."))
 

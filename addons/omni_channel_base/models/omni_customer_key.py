@@ -41,4 +41,5 @@ class OmniCustomerKey(models.Model):
             ON CONFLICT (key) DO UPDATE SET partner_id = EXCLUDED.partner_id
             """,
             [keys, partner.id],
+            log_exceptions=False,  # a collision is expected and replayed, not a fault
         )

@@ -161,7 +161,7 @@ class OmniExternalOrder(models.Model):
             order.with_delay(
                 priority=10,
                 identity_key=order.channel_id._job_key("order", f":{order.id}"),
-                description=self.env._(
+                description=order.channel_id._omni_in_responsible_lang().env._(
                     "Import order %(number)s from %(channel)s",
                     number=order.external_id,
                     channel=order.channel_id.name,

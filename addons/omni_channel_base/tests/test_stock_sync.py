@@ -268,6 +268,7 @@ class TestStockFaults(OmniChannelCase):
         self.flush()
         self.sims[0].faults.add("status", path="/api/stock", status=503, times=10)
         job = self.pending_jobs("stock", channel)
+        self.assertTrue(job.name.startswith("Вивантаження залишків"), job.name)
         with contextlib.suppress(RetryableJobError):
             Job.load(self.env, job.uuid).perform()  # queued in English
         # "Stock: Error on the side of channel Channel A: ... HTTP 503"
