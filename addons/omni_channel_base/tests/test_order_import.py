@@ -203,6 +203,32 @@ class TestConcurrentImport(OmniChannelCase):
 
     channel_count = 1
 
+    def in_two_transactions(self, *works):
+        """Run each ``work(env)`` in its own committed transaction, both started
+        before either commits; a serialization failure is replayed, as the job
+        runner does. Returns the results in order."""
+        db = sql_db.db_connect(self.env.cr.dbname)
+        barrier = threading.Barrier(len(works))
+        results, errors = [None] * len(works), []
+
+        def run(index, work):
+            try:
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    cr.execute("SELECT 1")  # the transaction has its snapshot
+                    barrier.wait(timeout=10)
+                    results[index] = retrying(lambda: work(env), env)
+            except Exception as err:  # reported below
+                errors.append(err)
+
+        threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        self.assertEqual(errors, [])
+        return results
+
     def test_two_concurrent_imports_store_one_order(self):
         db = sql_db.db_connect(self.env.cr.dbname)
         payload = {"id": "G-77", "status": "new", "seq": 1}
@@ -213,33 +239,14 @@ class TestConcurrentImport(OmniChannelCase):
                 {"name": "Concurrency", "channel_type": "generic", "sync_stock": False}
             )
             channel_id = channel.id
-        barrier = threading.Barrier(2)
-        results, errors = [], []
 
-        def store():
-            try:
-                barrier.wait(timeout=10)
-                with db.cursor() as cr:
-                    env = api.Environment(cr, self.env.uid, {})
-                    channel = env["omni.channel"].browse(channel_id)
-                    # as the job runner does: a serialization failure is retried
-                    stored = retrying(
-                        lambda: env["omni.external.order"]._omni_store(
-                            channel, [RawOrder("G-77", payload, updated_marker="1")]
-                        ),
-                        env,
-                    )
-                    results.append(len(stored))
-            except Exception as err:  # reported below
-                errors.append(err)
+        def store(env):
+            channel = env["omni.channel"].browse(channel_id)
+            raw = RawOrder("G-77", payload, updated_marker="1")
+            return len(env["omni.external.order"]._omni_store(channel, [raw]))
 
-        threads = [threading.Thread(target=store) for _ in range(2)]
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-            self.assertEqual(errors, [])
+            results = self.in_two_transactions(store, store)
             with db.cursor() as cr:
                 cr.execute(
                     "SELECT count(*), max(receive_count) FROM omni_external_order "
@@ -257,37 +264,18 @@ class TestConcurrentImport(OmniChannelCase):
 
     def test_same_new_buyer_imported_twice_at_once_is_one_customer(self):
         """Two channels' orders of one new buyer, mapped by two workers at once."""
-        db = sql_db.db_connect(self.env.cr.dbname)
         phone = "+380979876501"
-        barrier = threading.Barrier(2)
-        partners, errors = [], []
+        db = sql_db.db_connect(self.env.cr.dbname)
 
-        def match(customer):
-            try:
-                with db.cursor() as cr:
-                    env = api.Environment(cr, self.env.uid, {})
-                    cr.execute("SELECT 1")  # both transactions start before either commits
-                    barrier.wait(timeout=10)
-                    # as the job runner does: a serialization failure is replayed
-                    partner = retrying(
-                        lambda: env["res.partner"]._omni_find_or_create(customer), env
-                    )
-                    partners.append(partner.id)
-            except Exception as err:  # reported below
-                errors.append(err)
+        def matcher(customer):
+            return lambda env: env["res.partner"]._omni_find_or_create(customer).id
 
-        customers = [
-            Customer(name="Тарас Мельник", phone="097 987 65 01"),
-            Customer(name="Мельник Т.", phone="+38 097 987-65-01"),
-        ]
-        threads = [threading.Thread(target=match, args=(c,)) for c in customers]
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-            self.assertEqual(errors, [])
-            self.assertEqual(len(partners), 2)
+            partners = self.in_two_transactions(
+                matcher(Customer(name="Тарас Мельник", phone="097 987 65 01")),
+                matcher(Customer(name="Мельник Т.", phone="+38 097 987-65-01")),
+            )
+            self.assertTrue(partners[0])
             self.assertEqual(partners[0], partners[1], "one profile for one person")
             with db.cursor() as cr:
                 cr.execute("SELECT count(*) FROM res_partner WHERE omni_phone = %s", [phone])
