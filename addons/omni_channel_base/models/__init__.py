@@ -14,3 +14,4 @@ from . import stock_picking
 from . import omni_binding_change
 from . import omni_channel_status
 from . import omni_customer_key
+from . import omni_channel_token

@@ -326,7 +326,54 @@ class OmniChannel(models.Model):
         """Literal secrets to mask in the sync log and the server log."""
         self.ensure_one()
         creds = self.sudo()
-        return [creds[name] for name in self._omni_secret_fields() if creds[name]]
+        tokens = self.env["omni.channel.token"].sudo().search([("channel_id", "=", self.id)])
+        return [creds[name] for name in self._omni_secret_fields() if creds[name]] + [
+            token for token in tokens.mapped("token") if token
+        ]
+
+    def _omni_token_cache(self, name="session"):
+        """``(get, set)`` for a connector's ``TokenAuth(token_cache=...)``.
+
+        The token is kept in the database, so every job and worker reuses one
+        session; a new one is stored in a transaction of its own (a job that
+        fails later keeps it) and masked in the server log at once.
+        """
+        self.ensure_one()
+        channel_id = self.id
+
+        def get():
+            self.env.cr.execute(
+                "SELECT token FROM omni_channel_token WHERE channel_id = %s AND name = %s",
+                [channel_id, name],
+            )
+            row = self.env.cr.fetchone()
+            if row:
+                log_redaction.remember_secrets([row[0]])
+            return row[0] if row else None
+
+        def store(model, token):
+            model.env.cr.execute(
+                """
+                INSERT INTO omni_channel_token (channel_id, name, token, date)
+                VALUES (%s, %s, %s, now() AT TIME ZONE 'UTC')
+                ON CONFLICT (channel_id, name)
+                DO UPDATE SET token = EXCLUDED.token, date = EXCLUDED.date
+                """,
+                [channel_id, name, token],
+            )
+
+        def set_(token):
+            log_redaction.remember_secrets([token])
+            self.env["omni.sync.event"]._omni_write_outside(
+                self.env["omni.channel.token"].sudo(), lambda model: store(model, token)
+            )
+
+        return get, set_
+
+    @staticmethod
+    def _omni_on_secret(secret):
+        """For ``TokenAuth(on_secret=...)``: mask a secret obtained at run time in logs."""
+        log_redaction.remember_secrets([secret])
 
     @contextmanager
     def _omni_session(self, record=None):

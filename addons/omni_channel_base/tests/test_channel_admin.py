@@ -161,6 +161,35 @@ class TestAccessAndSecrets(OmniChannelCase):
             for text in (event.request_body, event.response_body, event.url, event.error):
                 self.assertNotIn(secret, text or "")
 
+    def test_session_token_is_shared_masked_and_for_administrators_only(self):
+        """Rozetka and Checkbox sessions: one login serves every later job."""
+        channel = self.channels
+        get, store = channel._omni_token_cache()
+        self.assertFalse(get())
+        token = "rz-session-7f3a9c2e11d4"
+        handler = _Collect()
+        root = logging.getLogger()
+        root.addHandler(handler)
+        log_redaction.install()
+        try:
+            store(token)  # a job logged in
+            # a later job, in another environment, finds the session
+            later_get, _store = self.env["omni.channel"].browse(channel.id)._omni_token_cache()
+            self.assertEqual(later_get(), token)
+            self.assertEqual(channel._omni_token_cache("cashier:1")[0](), None)
+            logging.getLogger("some.library").warning("Authorization: Bearer %s", token)
+        finally:
+            root.removeHandler(handler)
+        self.assertTrue(handler.lines)
+        self.assertFalse([line for line in handler.lines if token in line])
+        self.assertIn(token, channel._omni_secrets(), "masked in the sync log as well")
+        seller = self.env["res.users"].create({
+            "name": "Seller", "login": "omni_seller_token",
+            "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_manager").id])],
+        })
+        with self.assertRaises(AccessError):
+            self.env["omni.channel.token"].with_user(seller).search_read([], ["token"])
+
 
 @tagged("post_install", "-at_install")
 class TestBindingsAndHealth(OmniChannelCase):
