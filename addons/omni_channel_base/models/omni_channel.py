@@ -62,6 +62,13 @@ class OmniChannel(models.Model):
         help="Gets an activity when an order from this channel needs attention.",
     )
     team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position",
+        check_company=True,
+        help="Applied to the sale orders of this channel. Mapping the products' taxes "
+        "to taxes included in the price makes every order total exactly what the "
+        "buyer paid, to the kopeck.",
+    )
     environment = fields.Selection(
         [("sandbox", "Sandbox"), ("production", "Production")],
         default="sandbox",

@@ -335,6 +335,8 @@ class OmniExternalOrder(models.Model):
             vals["warehouse_id"] = warehouse.id
         if channel.team_id:
             vals["team_id"] = channel.team_id.id
+        if channel.fiscal_position_id:
+            vals["fiscal_position_id"] = channel.fiscal_position_id.id
         if channel.user_id:
             vals["user_id"] = channel.user_id.id
         sale = self.env["sale.order"].with_company(channel.company_id).create(vals)

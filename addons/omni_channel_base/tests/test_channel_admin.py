@@ -85,6 +85,35 @@ class TestPrices(OmniChannelCase):
         self.assertEqual(sale.order_line.price_unit, 100.0)
         self.assertEqual(sale.amount_total, 240.0, "what the buyer paid, not VAT on top")
 
+    def test_fiscal_position_with_included_taxes_totals_to_the_kopeck(self):
+        """Net unit prices round; prices with VAT included through a fiscal position do not."""
+        product = self.products[0]
+        product.taxes_id = self.vat()
+        self.set_stock(product, 5)
+        self.run_jobs()
+        self.sims[0].add_offer("SKU-0", quantity=5, price="240.29")  # 240.29 / 1.2 is no cent
+        channel = self.channels[0]
+
+        def import_one(phone):
+            self.sims[0].place_order({"name": "Покупець", "phone": phone},
+                                     [{"sku": "SKU-0", "quantity": 2}])
+            channel.action_import_orders_now()
+            self.run_jobs()
+            return self.env["sale.order"].search(
+                [("omni_channel_id", "=", channel.id)], order="id desc", limit=1)
+
+        net = import_one("0671112244")
+        self.assertAlmostEqual(net.amount_total, 480.58, delta=0.02)
+        channel.fiscal_position_id = self.env["account.fiscal.position"].create({
+            "name": "Маркетплейс: ціни з ПДВ",
+            "tax_ids": [(0, 0, {"tax_src_id": product.taxes_id.id,
+                                "tax_dest_id": self.vat(included=True).id})],
+        })
+        exact = import_one("0671112255")
+        self.assertEqual(exact.fiscal_position_id, channel.fiscal_position_id)
+        self.assertEqual(exact.order_line.price_unit, 240.29)
+        self.assertEqual(exact.amount_total, 480.58)
+
     def test_pricelist_rule_and_product_price_reach_channels(self):
         product = self.products[0]
         self.assertEqual(self.sims[0].offer("SKU-0")["price"], "100.00")
