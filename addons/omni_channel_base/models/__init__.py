@@ -9,6 +9,7 @@ from . import product_template
 from . import product_pricelist_item
 from . import res_currency_rate
 from . import res_partner
+from . import account_tax
 from . import sale_order
 from . import stock_picking
 from . import omni_binding_change

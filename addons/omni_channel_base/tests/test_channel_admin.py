@@ -70,6 +70,12 @@ class TestPrices(OmniChannelCase):
         self.run_jobs()
         self.assertEqual(self.sims[0].offer("SKU-0")["price"], "120.00")
         self.assertEqual(self.sims[0].offer("SKU-1")["price"], "101.00")
+        product.taxes_id.amount = 7  # a rate change reaches the channels too
+        self.run_jobs()
+        self.assertEqual(self.sims[0].offer("SKU-0")["price"], "107.00")
+        product.taxes_id.amount = 20
+        self.run_jobs()
+        self.assertEqual(self.sims[0].offer("SKU-0")["price"], "120.00")
         self.channels[1].prices_include_tax = False  # a B2B channel quoting net prices
         self.run_jobs()
         self.assertEqual(self.sims[1].offer("SKU-0")["price"], "100.00")
