@@ -70,6 +70,9 @@ def parse_args(argv):
     parser.add_argument("--import-every", type=float, default=0.5,
                         help="real seconds between two polls of the order feeds (0.5); "
                         "0: none, the addon polls by itself as shipped")
+    parser.add_argument("--poll-interval", type=int, default=None,
+                        help="the channels' own order polling interval, s (default: the "
+                        "addon's); with --import-every 0 the addon's polling is measured")
     parser.add_argument("--import-mode", choices=("queue", "direct"), default="queue",
                         help="queue: action_import_orders_now (the import job, run by the "
                         "job runner); direct: _omni_import_orders in a bench thread (queue)")
@@ -87,6 +90,8 @@ def parse_args(argv):
     for name in ("products", "rate", "compression", "periods", "baseline_period"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.poll_interval is not None and args.poll_interval < 0:
+        parser.error("--poll-interval must be 0 or positive")
     if args.import_every < 0:
         parser.error("--import-every must be 0 (the addon's own polling) or positive")
     if not 0 <= args.units[0] <= args.units[1]:
@@ -225,7 +230,9 @@ def setup(registry, args, sims):
             {"name": f"Marketplace {chr(65 + i)}", "channel_type": "generic",
              "api_url": sim.url, "api_key": sim.api_key,
              "warehouse_ids": [(6, 0, warehouse.ids)], "sync_delay": args.delay,
-             "sync_price": False, "sync_orders": True, "order_policy": "confirm"}
+             "sync_price": False, "sync_orders": True, "order_policy": "confirm",
+             **({"order_poll_interval": args.poll_interval}
+                if args.poll_interval is not None else {})}
             for i, sim in enumerate(sims)
         ])
         env["omni.product.binding"].create([
@@ -430,22 +437,33 @@ def first_zero_at_or_after(changes, moment):
 
 
 def exposure_windows(stock, accepted, display):
-    """Per sold-out product: from the sale of its last unit until both marketplaces show 0."""
+    """Per sold-out product: from the sale of its last unit until both marketplaces show 0.
+
+    Returns (window or None, sku, marketplace of the last sale, time of that sale).
+    """
     by_key = display.by_key()
     sold = dict.fromkeys(stock, 0)
     windows = []
-    for when, _market, sku, _oid in sorted(accepted):
+    for when, market, sku, _oid in sorted(accepted):
         sold[sku] += 1
         if sold[sku] != stock[sku]:
             continue
         zeros = [first_zero_at_or_after(by_key.get((m, sku), []), when)
                  for m in range(MARKETS)]
-        windows.append(None if None in zeros else max(zeros) - when)
+        windows.append((None if None in zeros else max(zeros) - when, sku, market, when))
     return windows
 
 
+def slowest_windows(windows, start, count=3):
+    """The longest exposure windows, to find what held them up (seconds into the storm)."""
+    complete = sorted((w for w in windows if w[0] is not None), reverse=True)[:count]
+    return [{"sku": sku, "window_s": bc.rounded(window), "sold_on": "AB"[market],
+             "last_unit_sold_at_s": bc.rounded(when - start, 1)}
+            for window, sku, market, when in complete]
+
+
 def window_stats(windows, compression=None):
-    complete = [w for w in windows if w is not None]
+    complete = [w[0] for w in windows if w[0] is not None]
     out = {
         "p50": bc.rounded(bc.percentile(complete, 50)),
         "p95": bc.rounded(bc.percentile(complete, 95)),
@@ -596,6 +614,7 @@ def summarize(args, ctx, arms, parts):
         bc.rounded(e_base / e_omni, 1) if e_omni else None)
     windows = {"omni": window_stats(parts["windows"]["omni"]),  # real latency: no scaling
                "baseline": window_stats(parts["windows"]["baseline"], args.compression)}
+    windows["omni"]["slowest"] = slowest_windows(parts["windows"]["omni"], parts["start"])
     flagged_ok = (flags["flagged"] == omni_over and flags["per_product_equal"]
                   and flags["flagged_with_activity"] == flags["flagged"])
     latencies = parts["latencies"]
@@ -710,6 +729,9 @@ def summarize(args, ctx, arms, parts):
                 "the channel's poll interval where the addon has one), left as is; this "
                 "benchmark polls far more often, as a deployment with frequent polling or "
                 "order webhooks would",
+                "channel_poll_interval_set_s": args.poll_interval,
+                "channel_poll_interval_note": "when set (--poll-interval), the channels' own "
+                "polling interval replaces the addon's default, and 'shipped' shows it",
             },
             "sync_delay_s": args.delay,
             "baseline_sync": "sets both marketplaces to units minus units sold on both, at "
@@ -829,6 +851,7 @@ def main(argv=None):
                                                  start, end, market_rate)
                         for name, arm in arms.items()},
                     "importer": importer,
+                    "start": start,
                     "syncs": batch.times,
                     "buyers": len(stream),
                     "storm_s": storm_s,
