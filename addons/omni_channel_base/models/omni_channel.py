@@ -644,6 +644,7 @@ class OmniChannel(models.Model):
                 Binding._omni_record_pushed(kind, batch, result)
                 sent += len(batch)
         self._omni_note_success(kind, outside=True)
+        self._omni_follow_up(kind)
         return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
 
     def _omni_note_success(self, kind, outside=False, **values):
@@ -828,6 +829,54 @@ class OmniChannel(models.Model):
             "omni.sync.event", [("channel_id", "in", self.ids)], self.env._("Sync log"))
 
     # ----------------------------------------------------------- crons
+    def _omni_drop_stale_changes(self, kind=None):
+        """Forget changes nobody will send: binding removed or archived, product
+        no longer tracking inventory, channel without a pricelist. Of these
+        channels and kind, or of all when called on no channel."""
+        scope = (
+            SQL("ch.channel_id = ANY(%s) AND ch.kind = %s", self.ids, kind)
+            if self else SQL("TRUE")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM omni_binding_change ch
+                 WHERE %s AND NOT EXISTS (
+                       SELECT 1 FROM omni_product_binding b
+                         JOIN omni_channel c ON c.id = b.channel_id
+                         JOIN product_product p ON p.id = b.product_id
+                         JOIN product_template t ON t.id = p.product_tmpl_id
+                        WHERE b.channel_id = ch.channel_id AND b.product_id = ch.product_id
+                          AND b.active AND c.active
+                          AND (CASE WHEN ch.kind = 'stock' THEN c.sync_stock AND t.is_storable
+                                    ELSE c.sync_price AND c.pricelist_id IS NOT NULL END))
+                """,
+                scope,
+            )
+        )
+
+    def _omni_follow_up(self, kind):
+        """Queue the next push for changes this one could not see.
+
+        A transaction that asked for a push just as this job was starting had
+        its request absorbed by this job's identity key, yet commits after this
+        job took its snapshot: its changes are still waiting. Looked for in a
+        fresh transaction, they get a job of their own at once (this one has
+        started, so the key no longer absorbs them) instead of waiting for the
+        next change or the sweeper.
+        """
+
+        def check(channel):
+            channel._omni_drop_stale_changes(kind)
+            channel.env.cr.execute(
+                "SELECT 1 FROM omni_binding_change WHERE channel_id = %s AND kind = %s LIMIT 1",
+                [channel.id, kind],
+            )
+            if channel.env.cr.fetchone():
+                channel._omni_enqueue(kind)
+
+        self.env["omni.sync.event"]._omni_write_outside(self, check)
+
     @api.model
     def _cron_sweep(self):
         """Safety net: a channel with dirty bindings and no waiting job gets one.
@@ -835,22 +884,7 @@ class OmniChannel(models.Model):
         Covers a change committed at the very moment a job started, and jobs
         lost with a database restore.
         """
-        # changes nobody will send: binding removed or archived, product no
-        # longer tracking inventory, channel without a pricelist
-        self.env.cr.execute(
-            """
-            DELETE FROM omni_binding_change ch
-             WHERE NOT EXISTS (
-                   SELECT 1 FROM omni_product_binding b
-                     JOIN omni_channel c ON c.id = b.channel_id
-                     JOIN product_product p ON p.id = b.product_id
-                     JOIN product_template t ON t.id = p.product_tmpl_id
-                    WHERE b.channel_id = ch.channel_id AND b.product_id = ch.product_id
-                      AND b.active AND c.active
-                      AND (CASE WHEN ch.kind = 'stock' THEN c.sync_stock AND t.is_storable
-                                ELSE c.sync_price AND c.pricelist_id IS NOT NULL END))
-            """
-        )
+        self.browse()._omni_drop_stale_changes()
         for kind in ("stock", "price"):
             self.env.cr.execute(
                 """

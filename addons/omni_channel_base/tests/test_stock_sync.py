@@ -143,6 +143,36 @@ class TestStockSync(OmniChannelCase):
         self.assertEqual(self.shown(self.sims[0], product), 4)
         self.assertFalse(self.binding(channel, product).stock_dirty)
 
+    def test_change_absorbed_by_a_starting_push_gets_a_job_at_once(self):
+        """A sale that asked for a push just as the job started, committed after
+        the job's snapshot: its request was absorbed, its change must not wait."""
+        product = self.products[0]
+        channel = self.channels[0]
+        self.set_stock(product, 5)
+        self.flush()
+        job = self.pending_jobs("stock", channel)
+
+        adapter_cls = type(channel._omni_build_adapter())
+        real_push = adapter_cls.push_stock
+        case = self
+
+        def push_then_change(adapter, updates):
+            result = real_push(adapter, updates)
+            case.set_stock(product, 3)
+            case.flush()
+            # its push request found this job still waiting and was merged into it
+            case.pending_jobs("stock", channel).unlink()
+            return result
+
+        adapter_cls.push_stock = push_then_change
+        try:
+            self.run_job(job)
+        finally:
+            adapter_cls.push_stock = real_push
+        self.assertEqual(len(self.pending_jobs("stock", channel)), 1, "queued at once")
+        self.run_jobs()
+        self.assertEqual(self.shown(self.sims[0], product), 3)
+
 
 @tagged("post_install", "-at_install")
 class TestStockCoalescing(OmniChannelCase):
