@@ -109,6 +109,22 @@ class TestStockSync(OmniChannelCase):
         self.assertFalse(binding.stock_dirty)
         self.assertEqual(binding.sync_state, "ok")
 
+    def run_job_with_change_during_push(self, job, channel, change):
+        """Run ``job``; ``change()`` happens right after its push reached the channel."""
+        adapter_cls = type(channel._omni_build_adapter())
+        real_push = adapter_cls.push_stock
+
+        def push_then_change(adapter, updates):
+            result = real_push(adapter, updates)
+            change()
+            return result
+
+        adapter_cls.push_stock = push_then_change
+        try:
+            self.run_job(job)
+        finally:
+            adapter_cls.push_stock = real_push
+
     def test_change_during_push_is_sent_by_next_job(self):
         """Compare-and-set: a change that lands while a push runs is not lost."""
         product = self.products[0]
@@ -118,22 +134,12 @@ class TestStockSync(OmniChannelCase):
         job = self.pending_jobs("stock", channel)
         self.assertEqual(len(job), 1)
 
-        adapter_cls = type(channel._omni_build_adapter())
-        real_push = adapter_cls.push_stock
-        case = self
-
-        def push_then_change(adapter, updates):
-            result = real_push(adapter, updates)
+        def sell_one():
             # another transaction sells one unit and commits meanwhile
-            case.set_stock(product, 4)
-            case.flush()
-            return result
+            self.set_stock(product, 4)
+            self.flush()
 
-        adapter_cls.push_stock = push_then_change
-        try:
-            self.run_job(job)
-        finally:
-            adapter_cls.push_stock = real_push
+        self.run_job_with_change_during_push(job, channel, sell_one)
         self.assertEqual(self.shown(self.sims[0], product), 5)
         binding = self.binding(channel, product)
         self.assertTrue(binding.stock_dirty, "the newer change must stay flagged")
@@ -152,23 +158,13 @@ class TestStockSync(OmniChannelCase):
         self.flush()
         job = self.pending_jobs("stock", channel)
 
-        adapter_cls = type(channel._omni_build_adapter())
-        real_push = adapter_cls.push_stock
-        case = self
-
-        def push_then_change(adapter, updates):
-            result = real_push(adapter, updates)
-            case.set_stock(product, 3)
-            case.flush()
+        def sell_two_absorbed():
+            self.set_stock(product, 3)
+            self.flush()
             # its push request found this job still waiting and was merged into it
-            case.pending_jobs("stock", channel).unlink()
-            return result
+            self.pending_jobs("stock", channel).unlink()
 
-        adapter_cls.push_stock = push_then_change
-        try:
-            self.run_job(job)
-        finally:
-            adapter_cls.push_stock = real_push
+        self.run_job_with_change_during_push(job, channel, sell_two_absorbed)
         self.assertEqual(len(self.pending_jobs("stock", channel)), 1, "queued at once")
         self.run_jobs()
         self.assertEqual(self.shown(self.sims[0], product), 3)
