@@ -4,7 +4,8 @@ A connector package (``omni_connectors.rozetka``, ``...prom``, the generic
 test channel) subclasses :class:`ChannelAdapter`. The Odoo side obtains an
 adapter from the channel type's addon and only ever calls these methods.
 
-Rules every adapter follows:
+Rules every adapter follows, besides those of every client
+(:mod:`omni_connectors.core.base`):
 
 * one call of ``push_stock``/``push_prices`` is at most ``batch_limit``
   updates; the caller splits, the adapter refuses more (``ValueError``);
@@ -13,12 +14,19 @@ Rules every adapter follows:
   found unchanged or holds for confirmation go to ``unchanged`` and
   ``pending``;
 * no method keeps state that another process would need: cursors are
-  returned to the caller, which stores them.
+  returned to the caller, which stores them;
+* fetching orders is optional: a channel that delivers its orders itself
+  sets ``can_fetch_orders = False`` and leaves :meth:`ChannelAdapter.fetch_orders`
+  as it is. The own shop does: it posts its orders to Odoo's own API, so
+  there is nothing to poll; the caller checks the flag before scheduling a
+  poll. ``parse_order`` is still required, since posted orders are stored
+  as :class:`RawOrder` s and mapped like fetched ones.
 """
 
 import abc
 from collections.abc import Iterable, Sequence
 
+from .base import BaseClient
 from .models import (
     ConnectionInfo,
     Order,
@@ -33,7 +41,9 @@ from .models import (
 )
 
 
-class ChannelAdapter(abc.ABC):
+class ChannelAdapter(BaseClient):
+    """A sales channel: push stock and prices, fetch and map orders, set statuses."""
+
     #: largest number of updates one push request may carry
     batch_limit = 100
     #: requests per second the channel tolerates (0 = no limit)
@@ -43,6 +53,9 @@ class ChannelAdapter(abc.ABC):
     #: decimals of the prices the channel takes; None = the currency's
     #: (Rozetka takes whole hryvnias: 0). Pass it to planner.plan_prices.
     price_digits: int | None = None
+    #: whether fetch_orders() polls the channel; False for a channel that
+    #: posts its orders to Odoo (the own shop)
+    can_fetch_orders = True
 
     def _check_batch(self, updates: Sequence) -> None:
         if len(updates) > self.batch_limit:
@@ -62,9 +75,14 @@ class ChannelAdapter(abc.ABC):
     def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
         """Send one batch of prices."""
 
-    @abc.abstractmethod
     def fetch_orders(self, cursor: str | None) -> OrderBatch:
-        """Return orders new or changed since ``cursor`` (None: the recent ones)."""
+        """Return orders new or changed since ``cursor`` (None: the recent ones).
+
+        Optional: a channel with ``can_fetch_orders = False`` keeps this default.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not fetch orders: the channel posts them"
+        )
 
     @abc.abstractmethod
     def parse_order(self, raw: RawOrder) -> Order:
