@@ -13,6 +13,7 @@ from omni_connectors.core.models import (
     StatusResult,
     StockUpdate,
 )
+from omni_connectors.core.ratelimit import MemoryReserve, SharedRateLimiter
 from omni_connectors.generic import GenericAdapter
 from omni_sandbox.generic import KYIV_CITY_REF, GenericChannelSimulator
 
@@ -363,6 +364,19 @@ def test_rate_limit_paces_requests(generic_sim, sleeps):
     for _ in range(5):
         adapter.test_connection()
     assert time.monotonic() - started >= 4 / 20 * 0.9
+
+
+def test_a_given_rate_limiter_replaces_the_process_one(generic_sim, sleeps):
+    reserve = MemoryReserve(clock=lambda: 0.0)
+    limiter = SharedRateLimiter(reserve, 10, sleep=sleeps)
+    adapter = GenericAdapter(
+        generic_sim.url, generic_sim.api_key, rate_limit=5, rate_limiter=limiter, sleep=sleeps
+    )
+    assert adapter.transport.rate_limiter is limiter
+    for _ in range(3):
+        adapter.test_connection()
+    assert reserve.calls == 3
+    assert sleeps.calls == pytest.approx([0.1, 0.2])
 
 
 def test_api_key_never_appears_in_call_records(shop, adapter, records):

@@ -60,7 +60,13 @@ from .models import (
 )
 from .money import from_kopecks, quantize_uah, to_decimal, to_kopecks
 from .phone import format_phone, normalize_email, normalize_phone
-from .ratelimit import RateLimiter, limiter_for
+from .ratelimit import (
+    MemoryReserve,
+    RateLimiter,
+    SharedRateLimiter,
+    gcra_next,
+    limiter_for,
+)
 from .redact import DEFAULT_SECRET_KEYS, RedactingFilter, Redactor, redact
 from .transport import (
     BODY_CAP,
@@ -88,6 +94,7 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "InvalidEmail",
     "InvalidPhone",
+    "MemoryReserve",
     "NotFoundError",
     "OmniConnectorError",
     "Order",
@@ -117,6 +124,7 @@ __all__ = [
     "RemoteOffer",
     "Response",
     "Seat",
+    "SharedRateLimiter",
     "Shift",
     "ShiftStatus",
     "Shipment",
@@ -131,6 +139,7 @@ __all__ = [
     "Waybill",
     "format_phone",
     "from_kopecks",
+    "gcra_next",
     "limiter_for",
     "normalize_email",
     "normalize_phone",

@@ -41,6 +41,12 @@ class GenericAdapter(ChannelAdapter):
 
     An empty key is sent as is: the channel answers 401, which
     :meth:`test_connection` reports and the other methods raise as AuthError.
+
+    ``rate_limiter`` (anything with ``acquire()``, e.g. a
+    :class:`~omni_connectors.core.ratelimit.SharedRateLimiter` whose budget
+    every process shares) paces the requests; without one, ``rate_limit``
+    requests per second are paced in this process only
+    (:func:`~omni_connectors.core.ratelimit.limiter_for`).
     """
 
     def __init__(
@@ -56,10 +62,16 @@ class GenericAdapter(ChannelAdapter):
         backoff_base=0.2,
         backoff_max=5.0,
         sleep=time.sleep,
+        rate_limiter=None,
     ):
         self.batch_limit = batch_limit
         self.rate_limit = rate_limit
-        limiter = limiter_for(f"generic:{base_url}", rate_limit) if rate_limit else None
+        if rate_limiter is not None:
+            limiter = rate_limiter
+        elif rate_limit:
+            limiter = limiter_for(f"generic:{base_url}", rate_limit)
+        else:
+            limiter = None
         self.transport = HttpTransport(
             base_url,
             timeout=timeout,
