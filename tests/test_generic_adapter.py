@@ -366,6 +366,19 @@ def test_rate_limit_paces_requests(generic_sim, sleeps):
     assert time.monotonic() - started >= 4 / 20 * 0.9
 
 
+def test_a_long_retry_after_is_handed_to_the_job(shop, sleeps):
+    adapter = GenericAdapter(
+        shop.url, shop.api_key, sleep=sleeps, max_inline_wait=2, retry_after_cap=60
+    )
+    assert (adapter.transport.max_inline_wait, adapter.transport.retry_after_cap) == (2, 60)
+    shop.faults.add("status", path="/api/stock", status=429, retry_after=20)
+    with pytest.raises(errors.RateLimitError) as info:
+        adapter.push_stock([StockUpdate("A-1", 3)])
+    assert info.value.retry_after == 20.0
+    assert len(calls(shop, "/api/stock")) == 1 and sleeps.calls == []
+    assert shop.applied == []
+
+
 def test_a_given_rate_limiter_replaces_the_process_one(generic_sim, sleeps):
     reserve = MemoryReserve(clock=lambda: 0.0)
     limiter = SharedRateLimiter(reserve, 10, sleep=sleeps)

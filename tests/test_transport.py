@@ -91,10 +91,23 @@ def test_429_honours_retry_after_http_date(echo_sim, sleeps):
     assert 8.0 <= sleeps.calls[0] <= 10.01
 
 
-def test_retry_after_is_capped_by_backoff_max(echo_sim, sleeps):
+def test_retry_after_is_honoured_as_sent_not_clipped_to_backoff_max(echo_sim, sleeps):
     echo_sim.faults.add("status", status=429, retry_after=120)
     make(echo_sim, sleeps, backoff_max=7).request("GET", "/echo")
-    assert sleeps.calls == [7.0]
+    assert sleeps.calls == [120.0]  # one wait as asked, then one successful retry
+    assert len(api_requests(echo_sim, "/echo")) == 2
+
+
+def test_retry_after_above_the_cap_is_left_to_the_caller(echo_sim, sleeps):
+    echo_sim.faults.add("status", status=429, retry_after=400)
+    with pytest.raises(errors.RateLimitError) as info:
+        make(echo_sim, sleeps).request("GET", "/echo")
+    assert info.value.retry_after == 400.0
+    assert sleeps.calls == []
+    assert len(api_requests(echo_sim, "/echo")) == 1
+    echo_sim.faults.add("status", status=503, retry_after=400)
+    make(echo_sim, sleeps, retry_after_cap=600).request("GET", "/echo")
+    assert sleeps.calls == [400.0]
 
 
 def test_429_exhausted_raises_rate_limit_with_server_delay(echo_sim, sleeps):
@@ -105,7 +118,62 @@ def test_429_exhausted_raises_rate_limit_with_server_delay(echo_sim, sleeps):
     assert info.value.status == 429
     assert info.value.retryable
     assert len(api_requests(echo_sim, "/echo")) == 3
-    assert sleeps.calls == [5.0, 5.0]
+    assert sleeps.calls == [42.0, 42.0]
+
+
+def test_a_long_retry_after_is_not_slept_inline(echo_sim, sleeps):
+    echo_sim.faults.add("status", status=429, retry_after=20, times=5)
+    with pytest.raises(errors.RateLimitError) as info:
+        make(echo_sim, sleeps, max_inline_wait=2).request("GET", "/echo")
+    assert info.value.retry_after == 20.0
+    assert len(api_requests(echo_sim, "/echo")) == 1  # exactly one request
+    assert sleeps.calls == []
+
+
+def test_a_short_retry_after_is_slept_exactly(echo_sim, sleeps):
+    echo_sim.faults.add("status", status=429, retry_after="1.5")
+    resp = make(echo_sim, sleeps, max_inline_wait=2).request("GET", "/echo")
+    assert resp.status == 200
+    assert sleeps.calls == [1.5]  # as asked, no jitter
+
+
+def test_503_with_a_long_retry_after_is_left_to_the_caller(echo_sim, sleeps):
+    echo_sim.faults.add("status", status=503, retry_after=20)
+    with pytest.raises(errors.RemoteError) as info:
+        make(echo_sim, sleeps, max_inline_wait=2).request("POST", "/echo", json={})
+    assert (info.value.status, info.value.retry_after) == (503, 20.0)
+    assert info.value.retryable
+    assert echo_sim.received == []
+
+
+def test_a_long_backoff_is_not_slept_inline(echo_sim, sleeps, monkeypatch):
+    monkeypatch.setattr(transport_mod.random, "uniform", lambda low, high: high)
+    echo_sim.faults.add("status", status=500, times=5)
+    with pytest.raises(errors.RemoteError) as info:
+        make(echo_sim, sleeps, backoff_base=1, max_inline_wait=2).request("GET", "/echo")
+    assert sleeps.calls == [1.0, 2.0]  # the third wait, 4 s, is the caller's
+    assert info.value.retry_after == 4.0
+    assert len(api_requests(echo_sim, "/echo")) == 3
+
+
+def test_network_errors_carry_the_wait_they_were_denied(free_port, sleeps, monkeypatch):
+    monkeypatch.setattr(transport_mod.random, "uniform", lambda low, high: high)
+    t = make(f"http://127.0.0.1:{free_port}", sleeps, max_inline_wait=0.1)
+    with pytest.raises(errors.TransportError) as info:
+        t.request("GET", "/echo")
+    assert (info.value.retry_after, sleeps.calls) == (0.5, [])
+    with pytest.raises(ValueError):
+        HttpTransport("http://x.invalid", max_inline_wait=-1)
+
+
+def test_retry_after_is_none_when_unknown(echo_sim, sleeps):
+    echo_sim.faults.add("status", status=502, times=2)
+    with pytest.raises(errors.RemoteError) as info:
+        make(echo_sim, sleeps, max_retries=1).request("GET", "/echo")
+    assert info.value.retry_after is None
+    with pytest.raises(errors.ValidationError) as info:
+        make(echo_sim, sleeps).request("GET", "/status/422")
+    assert info.value.retry_after is None
 
 
 def test_5xx_backoff_is_exponential_and_capped(echo_sim, sleeps, monkeypatch):

@@ -7,9 +7,17 @@ buttons. Nothing here imports Odoo.
 
 
 class OmniConnectorError(Exception):
-    """Base class. ``retryable`` tells the caller whether trying later may help."""
+    """Base class. ``retryable`` tells the caller whether trying later may help.
+
+    ``retry_after`` is the number of seconds after which trying again may
+    help, when it is known: the remote's ``Retry-After``, or the wait the
+    transport would have slept before its next attempt when that wait was
+    too long to sleep inline (``HttpTransport(max_inline_wait=...)``). None
+    when unknown; a job reschedules itself after it.
+    """
 
     retryable = False
+    retry_after = None
 
     def __init__(self, message, *, code=None, details=None, status=None):
         super().__init__(message)

@@ -26,6 +26,19 @@ only for idempotent calls. A call is idempotent when its method is (GET,
 HEAD, OPTIONS, PUT, DELETE) unless the caller says otherwise: a read-only
 POST (Nova Poshta reads, searches) passes ``idempotent=True``, a PUT that
 appends (a comment history) passes ``idempotent=False``.
+
+Waits between attempts. A ``Retry-After`` sent with 429 or 5xx is honoured
+as sent (no jitter) when it is at most ``retry_after_cap`` seconds; a
+longer one is not waited at all: the error is raised at once, its
+``retry_after`` set to what the remote asked, so the caller reschedules.
+Without ``Retry-After`` the wait is the exponential backoff with full
+jitter, at most ``backoff_max``. ``max_inline_wait`` (None: no limit) is
+the longest wait the transport sleeps inline: the Odoo side holds a lock
+on the backend during a job, so a longer wait (backoff or ``Retry-After``)
+is not slept and the error is raised with ``retry_after`` = that wait.
+Every error raised for a retryable failure carries ``retry_after`` (the
+remote's ``Retry-After`` when it sent one, else None), also once the
+retries are spent.
 """
 
 import json as jsonlib
@@ -284,8 +297,10 @@ class HttpTransport:
     """Retrying, redacting HTTP client bound to one base URL.
 
     ``timeout`` is ``(connect, read)`` seconds or one number. ``max_retries``
-    counts the attempts after the first one. ``rate_limiter`` (anything with
-    ``acquire()``) is called before every attempt. ``secrets`` are masked in
+    counts the attempts after the first one. ``max_inline_wait`` and
+    ``retry_after_cap`` bound the waits between attempts (module docstring).
+    ``rate_limiter`` (anything with ``acquire()``) is called before every
+    attempt. ``secrets`` are masked in
     every record and log line; :meth:`add_secret` adds one later (a token
     obtained at login). ``on_call(record)`` receives one :class:`CallRecord`
     per attempt; its exceptions are logged, never raised. ``auth`` (a
@@ -311,14 +326,20 @@ class HttpTransport:
         session=None,
         auth=None,
         check=None,
+        max_inline_wait=None,
+        retry_after_cap=300.0,
     ):
         if not timeout:
             raise ValueError("a timeout is required")
+        if max_inline_wait is not None and float(max_inline_wait) < 0:
+            raise ValueError("max_inline_wait must not be negative")
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries))
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
+        self.max_inline_wait = None if max_inline_wait is None else float(max_inline_wait)
+        self.retry_after_cap = float(retry_after_cap)
         self.rate_limiter = rate_limiter
         self.default_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self.default_headers.update(default_headers or {})
@@ -469,13 +490,7 @@ class HttpTransport:
                 call.auth.refresh(self)
             except _Retry as retry:
                 retries += 1
-                if retries > self.max_retries:
-                    raise retry.error from None
-                delay = retry.delay
-                if delay is None:
-                    delay = self._backoff(retries)
-                else:
-                    delay = min(delay, self.backoff_max)
+                delay = self._delay_before_retry(retry, retries, method, record_url)
                 _logger.warning(
                     "%s %s failed (%s), retry %d/%d in %.2fs",
                     method,
@@ -487,6 +502,40 @@ class HttpTransport:
                 )
                 if delay > 0:
                     self.sleep(delay)
+
+    def _delay_before_retry(self, retry, retries, method, record_url):
+        """Seconds to sleep before retry number ``retries``, or raise the error.
+
+        The error is raised (with ``retry_after`` set) when the retries are
+        spent, when the remote asks for more than ``retry_after_cap``, or
+        when the wait exceeds ``max_inline_wait``.
+        """
+        error = retry.error
+        asked = retry.delay  # the remote's Retry-After, None when it sent none
+        if asked is not None and asked > self.retry_after_cap:
+            _logger.warning(
+                "%s %s: the remote asks to wait %.1fs (more than %.1fs), not retried",
+                method,
+                record_url,
+                asked,
+                self.retry_after_cap,
+            )
+            error.retry_after = asked
+            raise error from None
+        if retries > self.max_retries:
+            raise error from None
+        delay = asked if asked is not None else self._backoff(retries)
+        if self.max_inline_wait is not None and delay > self.max_inline_wait:
+            _logger.info(
+                "%s %s failed (%s); the next try is due in %.2fs, left to the caller",
+                method,
+                record_url,
+                error,
+                delay,
+            )
+            error.retry_after = delay
+            raise error from None
+        return delay
 
     def _attempt(self, record, call, headers):
         started = time.perf_counter()
@@ -640,6 +689,7 @@ class HttpTransport:
             error = RemoteError(
                 message or f"server error {status}", status=status, details=details
             )
+            error.retry_after = retry_after
             if status == 503 or call.idempotent:
                 raise _Retry(error, retry_after)
             raise error

@@ -47,6 +47,9 @@ class GenericAdapter(ChannelAdapter):
     every process shares) paces the requests; without one, ``rate_limit``
     requests per second are paced in this process only
     (:func:`~omni_connectors.core.ratelimit.limiter_for`).
+    ``max_inline_wait`` and ``retry_after_cap`` go to the transport: a wait
+    before a retry longer than ``max_inline_wait`` is raised to the caller
+    with ``retry_after`` instead of being slept.
     """
 
     def __init__(
@@ -63,6 +66,8 @@ class GenericAdapter(ChannelAdapter):
         backoff_max=5.0,
         sleep=time.sleep,
         rate_limiter=None,
+        max_inline_wait=None,
+        retry_after_cap=300.0,
     ):
         self.batch_limit = batch_limit
         self.rate_limit = rate_limit
@@ -83,6 +88,8 @@ class GenericAdapter(ChannelAdapter):
             default_headers={"X-Api-Key": api_key},
             on_call=on_call,
             sleep=sleep,
+            max_inline_wait=max_inline_wait,
+            retry_after_cap=retry_after_cap,
         )
 
     # -- contract ----------------------------------------------------------
