@@ -1,3 +1,4 @@
+import base64
 import json
 import os
 import selectors
@@ -11,7 +12,12 @@ import pytest
 import requests
 
 from omni_sandbox import SIMULATORS, Reply, Simulator, get_simulator, html_reply, route
-from omni_sandbox.generic import GenericChannelSimulator, OrderRefused
+from omni_sandbox.generic import (
+    HOSTILE_ORDER_KINDS,
+    GenericChannelSimulator,
+    OrderRefused,
+    hostile_order_body,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -478,3 +484,140 @@ def test_request_log_masks_credentials(np_sim):
     assert log[2]["body"] == "username=shop%40example.ua&password=%2A%2A%2A"
     assert json.loads(log[3]["body"])["login"] == "cashier"
     assert np_sim.saved == [{"Weight": "1"}]  # handlers still saw the real request
+
+
+# -- hostile input -----------------------------------------------------------------
+
+HOSTILE_REQUEST_BODIES = {
+    "lone surrogate": b'{"items": [{"sku": "A-1\\ud800", "quantity": 1}]}',
+    "lone surrogate in a key": b'{"items\\udfff": []}',
+    "escaped NUL": b'{"items": [{"sku": "A\\u0000", "quantity": 1}]}',
+    "raw NUL": b'{"items": [{"sku": "A\x00", "quantity": 1}]}',
+    "NUL bytes only": b"\x00\x00\x00",
+    "not UTF-8": b'{"items": [{"sku": "\xff\xfe", "quantity": 1}]}',
+    "UTF-16": '{"items": []}'.encode("utf-16"),
+    "nested too deep": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_REQUEST_BODIES))
+def test_hostile_request_bodies_answer_400_json_and_the_simulator_keeps_serving(
+    generic_sim, name
+):
+    generic_sim.add_offer("A-1", quantity=1)
+    body = HOSTILE_REQUEST_BODIES[name]
+    headers = {"Content-Type": "application/json"}
+    for path in ("/api/stock", "/api/orders/G-1/status"):
+        answer = api(generic_sim, "POST", path, data=body, headers=headers)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.headers["Content-Type"].startswith("application/json")
+        assert answer.json()["error"]
+    for path in ("offers", "orders", "raw_orders", "faults"):
+        assert ctl(generic_sim, "POST", path, data=body, headers=headers).status_code == 400
+    assert generic_sim.offer("A-1")["quantity"] == 1
+    assert generic_sim.applied == [] and len(generic_sim.faults) == 0
+    # the request log holds the hostile bodies and is still served as JSON
+    log = ctl(generic_sim, "GET", "requests").json()["requests"]
+    assert [entry["status"] for entry in log] == [400, 400]
+    assert ctl(generic_sim, "GET", "state").status_code == 200
+    assert api(generic_sim, "GET", "/api/ping").json()["ok"] is True
+
+
+def test_hostile_bodies_never_match_a_body_fault(np_sim):
+    np_sim.faults.add("status", status=500, match={"calledMethod": "save"})
+    body = b'{"calledMethod": "save", "methodProperties": {"Description": "\\ud800"}}'
+    answer = requests.post(np_sim.url + "/v2.0/json/", data=body, timeout=5)
+    assert answer.status_code == 400  # the handler refused it; the fault waits
+    assert len(np_sim.faults) == 1 and np_sim.saved == []
+
+
+def test_oversized_and_unsendable_answers_do_not_stop_the_simulator(generic_sim):
+    generic_sim.max_body = 100
+    answer = api(generic_sim, "POST", "/api/stock", data=b"x" * 101)
+    assert answer.status_code == 413
+    # a handler whose reply cannot be sent (a header outside Latin-1) answers 500
+    generic_sim.add_route(
+        "GET", "/api/bad-header", lambda req: Reply(body={}, headers={"X-Name": "Київ"})
+    )
+    assert api(generic_sim, "GET", "/api/bad-header").status_code == 500
+    # text a handler produced with a lone surrogate still goes out
+    generic_sim.add_offer("A-1", name="Чайник \ud800", quantity=1)
+    offers = api(generic_sim, "GET", "/api/offers")
+    assert offers.status_code == 200
+    assert offers.json()["offers"][0]["name"] == "Чайник \ud800"
+    assert "\\ud800" in offers.text  # sent as an ASCII escape, valid JSON
+    assert ctl(generic_sim, "GET", "state").status_code == 200
+    assert api(generic_sim, "GET", "/api/ping").status_code == 200
+
+
+def orders_page(sim, since=None):
+    params = {"since": since} if since is not None else {}
+    return api(sim, "GET", "/api/orders", params=params)
+
+
+def test_an_injected_order_body_is_served_byte_for_byte(generic_sim):
+    generic_sim.add_offer("A-1", quantity=5, price="10.00")
+    generic_sim.place_order({"name": "A"}, [{"sku": "A-1", "quantity": 1}])
+    text = '{"id": "H-1", "customer": {"name": "\\ud800"}, "total": 1e308}'
+    seq = generic_sim.inject_order_body(text)
+    raw = b'{"id": "H-2", "customer": {"name": "\xff\xfe"}}'
+    generic_sim.inject_order_body(raw)
+    page = orders_page(generic_sim)
+    assert page.status_code == 200
+    assert page.content.startswith(b'{"orders": [{"id": "G-1001"')
+    assert (b", " + text.encode() + b", " + raw + b"]") in page.content
+    data = json.loads(page.content.decode("utf-8", "replace"))
+    assert [o["id"] for o in data["orders"]] == ["G-1001", "H-1", "H-2"]
+    assert data["orders"][1]["customer"]["name"] == "\ud800"
+    assert data["cursor"] == str(seq + 1) and data["has_more"] is False
+    last = orders_page(generic_sim, since=seq)
+    assert last.content == b'{"orders": [' + raw + b'], "cursor": "%d", "has_more": false}' % (
+        seq + 1
+    )
+    # a duplicate listing repeats the last page exactly, hostile bytes included
+    generic_sim.faults.add("duplicate")
+    again = orders_page(generic_sim, since=data["cursor"])
+    assert again.content == last.content
+    state = ctl(generic_sim, "GET", "state").json()
+    assert state["raw_orders"][0] == {"seq": seq, "body": text}
+    assert state["raw_orders"][1]["body"].endswith('\\xff\\xfe"}}')
+    with pytest.raises(ValueError):
+        generic_sim.inject_order_body({"id": "not text"})
+
+
+@pytest.mark.parametrize("kind", HOSTILE_ORDER_KINDS)
+def test_hostile_orders_through_the_control_route(generic_sim, kind):
+    answer = ctl(generic_sim, "POST", "raw_orders", json={"hostile": kind, "id": f"H-{kind}"})
+    assert answer.status_code == 201
+    seq = answer.json()["seq"]
+    body = hostile_order_body(kind, f"H-{kind}", seq)
+    page = orders_page(generic_sim).content
+    assert page == b'{"orders": [' + body + b'], "cursor": "%d", "has_more": false}' % seq
+    assert body.startswith(b'{"id": "H-%s", "status": "new", "seq": %d' % (kind.encode(), seq))
+    marker = {
+        "lone_surrogate": b"\\ud800",
+        "nul": b"\\u0000",
+        "raw_nul": b"\x00",
+        "invalid_utf8": b"\xff\xfe",
+        "huge_price": b'"price": 1e308',
+        "overflow_price": b'"price": 1e999',
+        "huge_quantity": b'"quantity": 1e20',
+        "deep_nesting": b'"comment": [[[[',
+    }[kind]
+    assert marker in body
+    assert api(generic_sim, "GET", "/api/ping").status_code == 200
+
+
+def test_raw_order_control_route_takes_exact_text_and_base64(generic_sim):
+    text = '{"id": "H-9", "name": "Тарас\\u0000"}'
+    assert ctl(generic_sim, "POST", "raw_orders", json={"body": text}).status_code == 201
+    raw = b'{"id": "H-10", "name": "\xc3\x28"}'
+    encoded = base64.b64encode(raw).decode()
+    assert ctl(generic_sim, "POST", "raw_orders", json={"body_base64": encoded}).status_code == 201
+    page = orders_page(generic_sim).content
+    assert text.encode() + b", " + raw in page
+    for bad in ({"body_base64": "@@@"}, {"hostile": "nope"}, {"other": 1}):
+        assert ctl(generic_sim, "POST", "raw_orders", json=bad).status_code == 400
+    assert len(generic_sim.raw_orders) == 2
+    with pytest.raises(ValueError, match="unknown hostile order"):
+        hostile_order_body("nope")

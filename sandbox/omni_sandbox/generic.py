@@ -28,7 +28,9 @@ API
     first, at most ``limit`` (at most 100). Pass ``cursor`` back as
     ``since``; with no change it comes back unchanged. An order comes again
     each time it changes (status, TTN). Injected raw entries appear as they
-    were injected, so a feed may carry an entry that is not an order object.
+    were injected, so a feed may carry an entry that is not an order object;
+    an injected raw order body is spliced into the page byte for byte, so a
+    page may be invalid JSON or invalid UTF-8 (see "Hostile orders").
 ``POST /api/orders/<id>/status`` ``{"status", "ttn", "carrier", "reason",
 "comment"}``
     ``{"ok": true, "status": "<status now>"}``; ``carrier`` (optional) is
@@ -67,14 +69,42 @@ Control endpoints, besides the common ones of :class:`Simulator`:
 ``POST /_sandbox/orders`` (place: ``{"customer", "lines", "delivery"?,
 "payment"?, "comment"?}``; 201 with the order or 409 ``{"error",
 "refused": true}``), ``POST /_sandbox/orders/<id>/cancel`` (``{"reason"}``),
-``POST /_sandbox/raw_orders`` (``{"payload": {...}}`` or ``{"text": "..."}``).
+``POST /_sandbox/raw_orders`` (``{"payload": {...}}`` or ``{"text": "..."}``
+as a JSON value; ``{"body": "..."}`` or ``{"body_base64": "..."}`` as the
+exact text of one order; ``{"hostile": "<kind>", "id"?: "H-1"}`` for a
+prepared hostile order), answering 201 ``{"seq": n}``.
+
+Hostile orders
+--------------
+
+To feed the client what a broken or malicious marketplace could send,
+:meth:`GenericChannelSimulator.inject_order_body` puts the exact bytes of
+one order into the feed: the page is assembled around them without parsing
+or re-encoding. :meth:`GenericChannelSimulator.inject_hostile_order` does it
+with a prepared body (:func:`hostile_order_body`), a complete order with
+one hostile part; the kinds (:data:`HOSTILE_ORDER_KINDS`):
+
+``lone_surrogate``  the buyer's name holds the escape ``\\ud800``: valid
+                    JSON, but the text is not valid Unicode (PostgreSQL and
+                    UTF-8 encoders refuse it)
+``nul``             the name holds the escape ``\\u0000`` (valid JSON; no
+                    PostgreSQL text column takes it)
+``raw_nul``         the name holds a raw NUL byte: the page is not valid JSON
+``invalid_utf8``    the name holds the bytes ``ff fe``: the page is not UTF-8
+``huge_price``      price and total ``1e308`` (a float at its limit)
+``overflow_price``  price and total ``1e999`` (beyond a float: infinity)
+``huge_quantity``   quantity ``1e20``
+``deep_nesting``    the comment is an array nested 100 000 deep (JSON
+                    parsers give up)
 """
 
+import base64
+import binascii
 import copy
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .server import HttpError, Reply, Simulator, route
+from .server import HttpError, Reply, Simulator, json_bytes, route, text_bytes
 
 STATUSES = ("new", "confirmed", "shipped", "delivered", "cancelled", "returned")
 TRANSITIONS = {
@@ -90,6 +120,76 @@ KYIV_CITY_REF = "8d5a980d-391c-11dd-90d9-001a92567626"
 KYIV_BRANCH_1_REF = "1ec09d88-e1c2-11e3-8c4a-0050568002cf"
 CENT = Decimal("0.01")
 MAX_PAGE = 100
+
+
+HOSTILE_ORDER_KINDS = (
+    "lone_surrogate",
+    "nul",
+    "raw_nul",
+    "invalid_utf8",
+    "huge_price",
+    "overflow_price",
+    "huge_quantity",
+    "deep_nesting",
+)
+#: the JSON text put in place of a placeholder of the hostile order template
+_HOSTILE_PARTS = {
+    "lone_surrogate": {"NAME": '"Тарас \\ud800Шевченко"'},
+    "nul": {"NAME": '"Тарас\\u0000Шевченко"'},
+    "raw_nul": {"NAME": '"Тарас\x00Шевченко"'},
+    "invalid_utf8": {"NAME": b'"\xd0\xa2\xd0\xb0\xd1\x80\xd0\xb0\xd1\x81 \xff\xfe"'},
+    "huge_price": {"PRICE": "1e308", "TOTAL": "1e308"},
+    "overflow_price": {"PRICE": "1e999", "TOTAL": "1e999"},
+    "huge_quantity": {"QUANTITY": "1e20"},
+    "deep_nesting": {"COMMENT": "[" * 100_000 + "]" * 100_000},
+}
+_HOSTILE_DEFAULTS = {
+    "NAME": '"Тарас Шевченко"',
+    "QUANTITY": "1",
+    "PRICE": '"640.00"',
+    "TOTAL": '"640.00"',
+    "COMMENT": '""',
+}
+
+
+def hostile_order_body(kind, order_id="H-1", seq=0):
+    """The bytes of a complete order whose one part is hostile (see the module docstring)."""
+    if kind not in _HOSTILE_PARTS:
+        raise ValueError(f"unknown hostile order {kind!r}; expected one of {HOSTILE_ORDER_KINDS}")
+    now = _now()
+    template = {
+        "id": str(order_id),
+        "status": "new",
+        "seq": seq,
+        "created_at": now,
+        "updated_at": now,
+        "customer": {"name": "@NAME@", "phone": "+380671234567", "email": ""},
+        "delivery": {
+            "service": "nova_poshta",
+            "method": "warehouse",
+            "city": "Київ",
+            "city_ref": KYIV_CITY_REF,
+            "warehouse_ref": KYIV_BRANCH_1_REF,
+            "warehouse": "Відділення №1",
+            "recipient_name": "Тарас Шевченко",
+            "recipient_phone": "+380671234567",
+        },
+        "payment": {"method": "cod", "paid": False},
+        "lines": [
+            {"sku": "A-1", "name": "Чайник", "quantity": "@QUANTITY@", "price": "@PRICE@"}
+        ],
+        "total": "@TOTAL@",
+        "ttn": "",
+        "carrier": "",
+        "cancel_reason": "",
+        "comment": "@COMMENT@",
+    }
+    body = json_bytes(template)
+    parts = dict(_HOSTILE_DEFAULTS, **_HOSTILE_PARTS[kind])
+    for name, value in parts.items():
+        value = value if isinstance(value, bytes) else text_bytes(value)
+        body = body.replace(f'"@{name}@"'.encode(), value)
+    return body
 
 
 class OrderRefused(Exception):
@@ -144,7 +244,9 @@ class GenericChannelSimulator(Simulator):
         with self.lock:
             self.offers = {}
             self.orders = {}
-            self.raw_orders = []  # [{"seq": n, "entry": dict or str}]
+            # [{"seq": n, "entry": dict or str}] (a JSON value) or
+            # [{"seq": n, "body": bytes}] (the exact text of one order)
+            self.raw_orders = []
             self.applied = []  # [(kind, key, value, n)]
             self.seq = 0
             self._applied_seq = 0
@@ -165,7 +267,7 @@ class GenericChannelSimulator(Simulator):
                 "seq": self.seq,
                 "offers": [dict(o) for o in self.offers.values()],
                 "orders": [copy.deepcopy(o) for o in self.orders.values()],
-                "raw_orders": copy.deepcopy(self.raw_orders),
+                "raw_orders": [_dump_raw(raw) for raw in self.raw_orders],
                 "applied": [list(a) for a in self.applied],
                 "faults": self.faults.pending(),
             }
@@ -312,6 +414,41 @@ class GenericChannelSimulator(Simulator):
             )
             return seq
 
+    def inject_order_body(self, body):
+        """Put the exact text of one order into the feed; return its seq.
+
+        ``body`` (bytes, or text sent as UTF-8) is served as it is inside
+        the orders page, never parsed nor re-encoded: it may be invalid
+        JSON, invalid UTF-8 or JSON whose text is invalid Unicode.
+        """
+        if isinstance(body, str):
+            body = text_bytes(body)
+        elif isinstance(body, (bytes, bytearray)):
+            body = bytes(body)
+        else:
+            raise ValueError("an order body is text or bytes")
+        with self.lock:
+            seq = self._bump()
+            self.raw_orders.append({"seq": seq, "body": body})
+            return seq
+
+    def inject_hostile_order(self, kind, order_id=None):
+        """Put a prepared hostile order into the feed; return its seq.
+
+        ``kind`` is one of :data:`HOSTILE_ORDER_KINDS`; the body is
+        :func:`hostile_order_body` with the order's id (``H-<seq>`` unless
+        given) and seq.
+        """
+        if kind not in HOSTILE_ORDER_KINDS:
+            raise ValueError(
+                f"unknown hostile order {kind!r}; expected one of {HOSTILE_ORDER_KINDS}"
+            )
+        with self.lock:
+            seq = self._bump()
+            body = hostile_order_body(kind, order_id or f"H-{seq}", seq)
+            self.raw_orders.append({"seq": seq, "body": body})
+            return seq
+
     # -- API ---------------------------------------------------------------
 
     def _auth(self, req):
@@ -443,22 +580,37 @@ class GenericChannelSimulator(Simulator):
         limit = min(self._int_param(req, "limit", 50, 1), MAX_PAGE)
         with self.lock:
             if req.fault is not None and self._last_page is not None:
-                return copy.deepcopy(self._last_page)
-            entries = [(o["seq"], o) for o in self.orders.values() if o["seq"] > since]
+                return self._page_reply(self._last_page)
+            entries = [
+                (o["seq"], json_bytes(o)) for o in self.orders.values() if o["seq"] > since
+            ]
             entries += [
-                (r["seq"], r["entry"]) for r in self.raw_orders if r["seq"] > since
+                (r["seq"], r["body"] if "body" in r else json_bytes(r["entry"]))
+                for r in self.raw_orders
+                if r["seq"] > since
             ]
             entries.sort(key=lambda pair: pair[0])
             page = entries[:limit]
             cursor = page[-1][0] if page else since
-            result = {
-                "orders": [copy.deepcopy(entry) for _seq, entry in page],
-                "cursor": str(cursor),
-                "has_more": len(entries) > limit,
-            }
+            # assembled as bytes, so that an injected order body stays as it is
+            text = b"".join(
+                (
+                    b'{"orders": [',
+                    b", ".join(body for _seq, body in page),
+                    b'], "cursor": ',
+                    json_bytes(str(cursor)),
+                    b', "has_more": ',
+                    json_bytes(len(entries) > limit),
+                    b"}",
+                )
+            )
             if page:
-                self._last_page = copy.deepcopy(result)
-            return result
+                self._last_page = text
+            return self._page_reply(text)
+
+    @staticmethod
+    def _page_reply(text):
+        return Reply(body=text, content_type="application/json; charset=utf-8")
 
     @route("POST", "/api/orders/{order_id}/status")
     def api_order_status(self, req):
@@ -557,12 +709,32 @@ class GenericChannelSimulator(Simulator):
 
     def _ctl_raw_order(self, req):
         body = req.json()
-        if not isinstance(body, dict) or not ({"payload", "text"} & set(body)):
+        keys = {"payload", "text", "body", "body_base64", "hostile"}
+        if not isinstance(body, dict) or not (keys & set(body)):
             raise HttpError(
-                400, {"error": 'expected {"payload": ...} or {"text": ...}'}
+                400,
+                {
+                    "error": 'expected {"payload": ...}, {"text": ...}, {"body": ...}, '
+                    '{"body_base64": ...} or {"hostile": ...}'
+                },
             )
-        entry = body["payload"] if "payload" in body else str(body["text"])
-        return Reply(status=201, body={"seq": self.inject_raw_order(entry)})
+        if "hostile" in body:
+            try:
+                seq = self.inject_hostile_order(str(body["hostile"]), body.get("id"))
+            except ValueError as err:
+                raise HttpError(400, {"error": str(err)}) from None
+        elif "body_base64" in body:
+            try:
+                raw = base64.b64decode(str(body["body_base64"]), validate=True)
+            except (binascii.Error, ValueError):
+                raise HttpError(400, {"error": "body_base64 is not base64"}) from None
+            seq = self.inject_order_body(raw)
+        elif "body" in body:
+            seq = self.inject_order_body(str(body["body"]))
+        else:
+            entry = body["payload"] if "payload" in body else str(body["text"])
+            seq = self.inject_raw_order(entry)
+        return Reply(status=201, body={"seq": seq})
 
     # -- CLI ---------------------------------------------------------------
 
@@ -585,3 +757,10 @@ class GenericChannelSimulator(Simulator):
             host=host,
             port=port,
         )
+
+
+def _dump_raw(raw):
+    """A raw feed entry for the state dump (bodies as text, bad bytes as escapes)."""
+    if "body" in raw:
+        return {"seq": raw["seq"], "body": raw["body"].decode("utf-8", "backslashreplace")}
+    return copy.deepcopy(raw)

@@ -20,6 +20,14 @@ Every simulator also answers the control endpoints under ``/_sandbox/``
 drive it; see :meth:`Simulator.control_routes`. Credentials (auth headers,
 ``apiKey``/``password``-like fields, ``/apiKey/<key>`` path segments) are
 masked in the request log.
+
+A simulator stays up whatever it is fed. :meth:`Request.json` answers 400
+with a JSON error for a body that is not UTF-8, not JSON, nested too deep
+to parse, or whose strings hold a lone surrogate (``"\\ud800"``: valid
+JSON, invalid Unicode) or a NUL character (which real APIs backed by
+PostgreSQL refuse); a body above :attr:`Simulator.max_body` answers 413;
+a handler or a reply that fails answers 500 JSON. The request log and the
+state dumps are always served, even when they hold such text.
 """
 
 import json
@@ -67,6 +75,40 @@ SECRET_FIELDS = frozenset(
 )
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def json_bytes(data):
+    """``data`` as UTF-8 JSON; text with lone surrogates falls back to ASCII escapes."""
+    try:
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data).encode("ascii")
+
+
+def text_bytes(text):
+    """``text`` as UTF-8; a lone surrogate becomes its (invalid UTF-8) bytes as is."""
+    return text.encode("utf-8", errors="surrogatepass")
+
+
+def _text_problem(data):
+    """What makes parsed JSON unusable as text ("a lone surrogate", "a NUL"), or ""."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "a NUL character"
+            if _SURROGATE_RE.search(value):
+                return "a lone surrogate (invalid Unicode)"
+    return ""
+
+
 class HttpError(Exception):
     """Raise from a handler to answer ``status`` with ``body`` at once."""
 
@@ -93,26 +135,45 @@ class Request:
     def text(self):
         return self.body.decode("utf-8", errors="replace")
 
-    def json_or_none(self):
-        """The body as JSON, or None when it is empty or not JSON (never raises)."""
+    def _parse(self):
+        """(data, error): the body as JSON, or the reason it cannot be used."""
         if not hasattr(self, "_parsed"):
-            try:
-                self._parsed = json.loads(self.body) if self.body.strip() else None
-            except ValueError:
-                self._parsed = None
+            data, error = None, ""
+            if self.body.strip():
+                try:
+                    data = json.loads(self.body.decode("utf-8"))
+                except UnicodeDecodeError as err:
+                    error = f"body is not UTF-8: {err}"
+                except RecursionError:
+                    error = "body is not JSON: nested too deep"
+                except ValueError as err:
+                    error = f"body is not JSON: {err}"
+                else:
+                    problem = _text_problem(data)
+                    if problem:
+                        data, error = None, f"body holds {problem}"
+            self._parsed = (data, error)
         return self._parsed
+
+    def json_or_none(self):
+        """The body as JSON, or None when it is empty or unusable (never raises)."""
+        return self._parse()[0]
 
     def header(self, name, default=""):
         return self.headers.get(name.lower(), default)
 
     def json(self):
-        """The body as JSON; an empty body is ``{}``; garbage answers 400."""
+        """The body as JSON; an empty body is ``{}``; anything unusable answers 400.
+
+        Unusable: not UTF-8, not JSON, nested too deep, or text holding a
+        lone surrogate or a NUL (see the module docstring).
+        """
         if not self.body.strip():
             return {}
-        try:
-            return json.loads(self.body)
-        except ValueError as err:
-            raise HttpError(400, {"error": f"body is not JSON: {err}"}) from None
+        data, error = self._parse()
+        if error:
+            raise HttpError(400, {"error": error})
+        return data
 
 
 @dataclass
@@ -200,6 +261,8 @@ class Simulator:
     feed_paths = ()
     #: most request log entries kept (oldest dropped first)
     max_log = 10_000
+    #: largest request body read (bytes); a longer one answers 413
+    max_body = 32 * 1024 * 1024
 
     def __init__(self, *, host="127.0.0.1", port=0, fault_seed=None):
         self.host = host
@@ -318,6 +381,15 @@ class Simulator:
     # -- request handling ----------------------------------------------------
 
     def _handle(self, handler):
+        try:
+            self._handle_request(handler)
+        except Exception:
+            # whatever went wrong, answer and keep serving
+            _logger.exception("%s: request %r failed", self.name, handler.path)
+            handler.close_connection = True
+            self._send(handler, Reply(status=500, body={"error": "simulator failure"}))
+
+    def _handle_request(self, handler):
         split = urlsplit(handler.path)
         raw_path = split.path or "/"
         path = unquote(raw_path)
@@ -330,6 +402,10 @@ class Simulator:
             length = -1
         if length < 0:
             self._send(handler, Reply(status=400, body={"error": "bad Content-Length"}))
+            handler.close_connection = True
+            return
+        if length > self.max_body:
+            self._send(handler, Reply(status=413, body={"error": "body too large"}))
             handler.close_connection = True
             return
         body = handler.rfile.read(length) if length > 0 else b""
@@ -453,14 +529,15 @@ class Simulator:
         return Reply(status=200, body=result)
 
     @staticmethod
-    def _send(handler, reply):
+    def _encode(reply):
+        """(status line code, header pairs, body bytes) of a reply; raises if unsendable."""
         body = reply.body
         content_type = reply.content_type
         if isinstance(body, (dict, list)):
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = json_bytes(body)
             content_type = content_type or "application/json; charset=utf-8"
         elif isinstance(body, str):
-            data = body.encode("utf-8")
+            data = text_bytes(body)
             if content_type is None:
                 html = body.lstrip().startswith("<")
                 content_type = "text/html" if html else "text/plain"
@@ -469,19 +546,34 @@ class Simulator:
             data = b""
         else:
             data = bytes(body)
+        headers = []
+        if data or reply.status != 204:
+            headers.append(("Content-Type", content_type or "application/octet-stream"))
+        headers.append(("Content-Length", str(len(data))))
+        headers += [(str(name), str(value)) for name, value in reply.headers.items()]
+        for name, value in headers:  # http.server sends headers as Latin-1
+            f"{name}: {value}".encode("latin-1", "strict")
+            if "\r" in name + value or "\n" in name + value:
+                raise ValueError(f"header {name!r} holds a line break")
+        return reply.status, headers, data
+
+    @classmethod
+    def _send(cls, handler, reply):
         try:
-            handler.send_response(reply.status)
-            if data or reply.status != 204:
-                handler.send_header(
-                    "Content-Type", content_type or "application/octet-stream"
-                )
-            handler.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                handler.send_header(name, str(value))
+            status, headers, data = cls._encode(reply)
+        except Exception:
+            _logger.exception("cannot encode a reply of HTTP %s", reply.status)
+            status, headers, data = cls._encode(
+                Reply(status=500, body={"error": "simulator failure"})
+            )
+        try:
+            handler.send_response(status)
+            for name, value in headers:
+                handler.send_header(name, value)
             handler.end_headers()
             if data and handler.command != "HEAD":
                 handler.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # broken pipe, reset: the client went away
             _logger.debug("client went away before the answer was sent")
 
     # -- control endpoints ---------------------------------------------------
