@@ -15,7 +15,7 @@ from omni_connectors.core.models import (
 )
 from omni_connectors.core.ratelimit import MemoryReserve, SharedRateLimiter
 from omni_connectors.generic import GenericAdapter
-from omni_sandbox.generic import KYIV_CITY_REF, GenericChannelSimulator
+from omni_sandbox.generic import HOSTILE_ORDER_KINDS, KYIV_CITY_REF, GenericChannelSimulator
 
 BUYER = {"name": "Тарас Шевченко", "phone": "+38 (067) 123-45-67", "email": "t@ex.ua"}
 
@@ -251,6 +251,24 @@ def test_malformed_page_comes_back_as_one_raw_order(shop, adapter):
     assert batch.orders[0].payload is None
     assert batch.cursor is None  # unchanged: the next poll asks again
     assert [o.external_id for o in adapter.fetch_orders(None).orders] == ["G-1001"]
+
+
+@pytest.mark.parametrize("kind", HOSTILE_ORDER_KINDS)
+def test_hostile_orders_never_break_the_feed(shop, adapter, kind):
+    place(shop, 1)
+    shop.inject_hostile_order(kind)
+    batch = adapter.fetch_orders(None)
+    assert batch.orders
+    for raw in batch.orders:
+        try:
+            order = adapter.parse_order(raw)
+        except errors.PayloadError:
+            continue
+        assert order.external_id
+    if kind in ("raw_nul", "deep_nesting"):  # the page is not JSON: kept whole
+        assert len(batch.orders) == 1 and batch.cursor is None
+    else:
+        assert [o.external_id for o in batch.orders] == ["G-1001", "H-2"]
 
 
 def test_parse_order_maps_every_field(shop, adapter):

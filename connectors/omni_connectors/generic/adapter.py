@@ -162,7 +162,7 @@ class GenericAdapter(ChannelAdapter):
         )
         try:
             page = json.loads(resp.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             page = None
         if not isinstance(page, dict) or not isinstance(page.get("orders"), list):
             # Keep the page as one raw entry so that nothing is dropped; the
@@ -197,7 +197,7 @@ class GenericAdapter(ChannelAdapter):
         if payload is None and raw.body:
             try:
                 payload = json.loads(raw.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 payload = None
         if not isinstance(payload, dict):
             snippet = (raw.body or "")[:120]
