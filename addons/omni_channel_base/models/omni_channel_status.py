@@ -23,6 +23,7 @@ class OmniChannelStatus(models.Model):
     _log_access = False
 
     channel_id = fields.Many2one("omni.channel", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True, index=True)
     kind = fields.Selection(KINDS, required=True)
     last_success = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
@@ -40,11 +41,13 @@ class OmniChannelStatus(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO omni_channel_status (channel_id, kind, %s) VALUES (%s, %s, %s)
+                INSERT INTO omni_channel_status (channel_id, company_id, kind, %s)
+                VALUES (%s, %s, %s, %s)
                 ON CONFLICT (channel_id, kind) DO UPDATE SET %s
                 """,
                 SQL(", ").join(SQL.identifier(c) for c in columns),
                 channel.id,
+                channel.company_id.id,
                 kind,
                 SQL(", ").join(SQL("%s", values[c]) for c in columns),
                 SQL(", ").join(

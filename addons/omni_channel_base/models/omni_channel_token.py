@@ -2,20 +2,23 @@ from odoo import fields, models
 
 
 class OmniChannelToken(models.Model):
-    """A session token a channel's API issued (Rozetka, Checkbox), kept between jobs.
+    """A session token a remote service issued (Rozetka, Checkbox), kept between jobs.
 
     Connectors that log in for a token (``omni_connectors.core.auth.TokenAuth``)
-    read and store it through :meth:`omni.channel._omni_token_cache`, so that
-    every job and every worker reuses one session instead of logging in each
-    time. Readable by system administrators only, like the credentials.
+    read and store it through :meth:`omni.backend.mixin._omni_token_cache`, so
+    that every job and every worker reuses one session instead of logging in
+    each time. The service is any backend record (channel, carrier account,
+    cash register). Readable by system administrators only, like the
+    credentials.
     """
 
     _name = "omni.channel.token"
-    _description = "Channel Session Token"
+    _description = "Service Session Token"
     _log_access = False
 
-    channel_id = fields.Many2one(
-        "omni.channel", required=True, ondelete="cascade", index=True, readonly=True
+    backend_model = fields.Char("Service Model", required=True, readonly=True, index=True)
+    backend_id = fields.Many2oneReference(
+        "Service Record", model_field="backend_model", required=True, readonly=True, index=True
     )
     name = fields.Char(
         required=True, readonly=True, help="Which login the token belongs to (session, cashier...)."
@@ -24,5 +27,6 @@ class OmniChannelToken(models.Model):
     date = fields.Datetime("Obtained On", readonly=True)
 
     _sql_constraints = [
-        ("channel_name_uniq", "unique(channel_id, name)", "One token per channel and login."),
+        ("backend_name_uniq", "unique(backend_model, backend_id, name)",
+         "One token per service and login."),
     ]

@@ -26,6 +26,11 @@ def _naive_utc(moment):
     return moment.replace(tzinfo=None)
 
 
+def _line_keys(line):
+    """The keys an order line names its offer by: the SKU, then the channel's product id."""
+    return [key for key in (line.sku, line.external_product_id) if key]
+
+
 class OmniMappingError(Exception):
     """An order that cannot become a sale order as it is; a person must look."""
 
@@ -158,14 +163,15 @@ class OmniExternalOrder(models.Model):
 
     def _omni_enqueue_processing(self):
         for order in self:
-            order.with_delay(
-                priority=10,
-                identity_key=order.channel_id._job_key("order", f":{order.id}"),
-                description=order.channel_id._omni_in_responsible_lang().env._(
+            order.channel_id._omni_delay(
+                "order",
+                lambda _, o=order: _(
                     "Import order %(number)s from %(channel)s",
-                    number=order.external_id,
-                    channel=order.channel_id.name,
+                    number=o.external_id,
+                    channel=o.channel_id.name,
                 ),
+                suffix=f":{order.id}",
+                record=order,
             )._omni_process()
 
     # ------------------------------------------------------------- mapping
@@ -245,8 +251,7 @@ class OmniExternalOrder(models.Model):
             "remote_status": order.remote_status or order.state.value,
             "order_date": _naive_utc(order.created_at),
             "amount_total": float(order.total or 0),
-            "customer_name": customer.name
-            or " ".join(p for p in (customer.first_name, customer.last_name) if p),
+            "customer_name": self.env["res.partner"]._omni_customer_name(customer),
             "customer_phone": customer.phone,
             "customer_email": customer.email,
             "comment": order.comment,
@@ -286,17 +291,18 @@ class OmniExternalOrder(models.Model):
         """(product, quantity, unit price, name) per line, or one error listing all."""
         if not order.lines:
             raise OmniMappingError(self.env._("The order has no lines."))
-        keys = {line.sku for line in order.lines if line.sku}
-        bindings = self.env["omni.product.binding"].search(
-            [("channel_id", "=", self.channel_id.id), "|",
-             ("sku", "in", list(keys)), ("external_id", "in", list(keys))]
+        Binding = self.env["omni.product.binding"]
+        by_key = Binding._omni_find_by_keys(
+            self.channel_id, [key for line in order.lines for key in _line_keys(line)]
         )
-        by_key = {}
-        for binding in bindings:
-            for key in (binding.sku, binding.external_id):
-                if key:
-                    by_key[key] = binding.product_id
-        unknown = sorted({line.sku or "?" for line in order.lines if line.sku not in by_key})
+        products = {}
+        for index, line in enumerate(order.lines):
+            binding = next((by_key[k] for k in _line_keys(line) if k in by_key), None)
+            if binding:
+                products[index] = binding.product_id
+        unknown = sorted(
+            {line.sku or "?" for index, line in enumerate(order.lines) if index not in products}
+        )
         if unknown:
             raise OmniMappingError(
                 self.env._(
@@ -306,39 +312,14 @@ class OmniExternalOrder(models.Model):
                 )
             )
         return [
-            (by_key[line.sku], float(line.quantity), float(line.unit_price), line.name)
-            for line in order.lines
+            (products[index], float(line.quantity), float(line.unit_price), line.name)
+            for index, line in enumerate(order.lines)
         ]
 
     def _omni_create_sale(self, partner, lines):
+        """Create the sale order from :meth:`_omni_prepare_sale_vals`; prices as paid."""
         channel = self.channel_id
-        warehouse = channel.warehouse_ids[:1]
-        vals = {
-            "partner_id": partner.id,
-            "company_id": channel.company_id.id,
-            "omni_channel_id": channel.id,
-            "omni_external_id": self.external_id,
-            "client_order_ref": self.external_id,
-            "origin": f"{channel.name}: {self.external_id}",
-            "note": self.comment or False,
-            "order_line": [
-                (0, 0, {
-                    "product_id": product.id,
-                    "product_uom_qty": qty,
-                    "price_unit": price,
-                    "name": name or product.display_name,
-                })
-                for product, qty, price, name in lines
-            ],
-        }
-        if warehouse:
-            vals["warehouse_id"] = warehouse.id
-        if channel.team_id:
-            vals["team_id"] = channel.team_id.id
-        if channel.fiscal_position_id:
-            vals["fiscal_position_id"] = channel.fiscal_position_id.id
-        if channel.user_id:
-            vals["user_id"] = channel.user_id.id
+        vals = self._omni_prepare_sale_vals(partner, lines)
         sale = self.env["sale.order"].with_company(channel.company_id).create(vals)
         self._omni_set_paid_prices(sale, lines)
         sale.message_post(
@@ -350,12 +331,69 @@ class OmniExternalOrder(models.Model):
         )
         return sale
 
+    # The sale order is built by small methods that channel and carrier addons
+    # extend (call super, add their keys), never by overriding the whole.
+    def _omni_prepare_sale_vals(self, partner, lines):
+        """Values of the sale order: header, lines and delivery."""
+        channel = self.channel_id
+        vals = {
+            "partner_id": partner.id,
+            "company_id": channel.company_id.id,
+            "omni_channel_id": channel.id,
+            "omni_external_id": self.external_id,
+            "client_order_ref": self.external_id,
+            "origin": f"{channel.name}: {self.external_id}",
+            "note": self.comment or False,
+            "order_line": [
+                (0, 0, self._omni_prepare_sale_line_vals(product, qty, price, name))
+                for product, qty, price, name in lines
+            ],
+        }
+        if channel.warehouse_ids:
+            vals["warehouse_id"] = channel.warehouse_ids[:1].id
+        if channel.team_id:
+            vals["team_id"] = channel.team_id.id
+        if channel.fiscal_position_id:
+            vals["fiscal_position_id"] = channel.fiscal_position_id.id
+        if channel.user_id:
+            vals["user_id"] = channel.user_id.id
+        vals.update(self._omni_prepare_delivery_vals(partner))
+        return vals
+
+    def _omni_prepare_sale_line_vals(self, product, qty, price, name):
+        """Values of one sale order line. ``price`` is what the buyer paid per unit,
+        taxes included; the line's own price is set from it after creation
+        (:meth:`_omni_net_price`), once its taxes are known."""
+        return {
+            "product_id": product.id,
+            "product_uom_qty": qty,
+            "price_unit": price,
+            "name": name or product.display_name,
+        }
+
+    def _omni_prepare_delivery_vals(self, partner):
+        """Delivery values of the sale order (carrier, shipping address...).
+
+        Nothing in the base: the order keeps the delivery data the channel
+        sent (city, pickup point, recipient) on this record; carrier addons
+        turn them into a carrier and a delivery address here.
+        """
+        return {}
+
+    def _omni_net_price(self, line, paid):
+        """A sale order line's unit price for the price the buyer paid, taxes included."""
+        taxes = self.channel_id._omni_excluded_taxes(line.tax_id)
+        if not taxes:
+            return paid
+        return taxes.with_context(force_price_include=True).compute_all(
+            paid, line.currency_id, 1.0, line.product_id, line.order_id.partner_id
+        )["total_excluded"]
+
     def _omni_set_paid_prices(self, sale, lines):
         """The channel's prices win over the pricelist's; taxes count in, not on top."""
-        channel = self.channel_id
         order_lines = sale.order_line.filtered(lambda line: not line.display_type)
         for line, (_product, _qty, paid, _name) in zip(order_lines, lines, strict=True):
-            price = channel._omni_net_price(line, paid)
+            price = self._omni_net_price(line, paid)
             if float_compare(line.price_unit, price, precision_digits=6):
                 line.price_unit = price
 
@@ -420,8 +458,7 @@ class OmniExternalOrder(models.Model):
             if sale.state in ("draft", "sent"):
                 sale.order_line.unlink()
                 sale.write({"order_line": [
-                    (0, 0, {"product_id": p.id, "product_uom_qty": q, "price_unit": pr,
-                            "name": n or p.display_name})
+                    (0, 0, self._omni_prepare_sale_line_vals(p, q, pr, n))
                     for p, q, pr, n in mapped
                 ]})
                 self._omni_set_paid_prices(sale, mapped)

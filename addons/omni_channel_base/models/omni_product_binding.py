@@ -3,7 +3,16 @@ from odoo.tools import SQL
 
 from omni_connectors.core.planner import QtyRules
 
+from .. import tools
+
 PRECOMMIT_KEY = "omni.changed_products"
+
+
+def _offer_keys(offer, sku_first=False):
+    """Every key a remote offer may be known by, most specific first (or its SKU first)."""
+    first = (offer.sku, offer.key) if sku_first else (offer.key, offer.sku)
+    keys = [*first, *(offer.alt_keys or ())]
+    return [str(key) for key in dict.fromkeys(keys) if key]
 
 
 class OmniProductBinding(models.Model):
@@ -121,6 +130,77 @@ class OmniProductBinding(models.Model):
 
     def _search_price_dirty(self, operator, value):
         return self._search_dirty("price", operator, value)
+
+    # ------------------------------------------------------------ the binder
+    # The one place that says under which key a channel knows an offer and
+    # how a binding is found from any key a channel sends (OCA connector's
+    # binder). Pushes, reconciliation, order lines and the match wizard all
+    # go through it.
+    @api.model
+    def _omni_key_fields(self, channel):
+        """The binding fields holding the channel's key of an offer, by preference."""
+        return channel._omni_offer_key_fields()
+
+    def _omni_key(self):
+        """The key this binding's offer is pushed under: the first key field set."""
+        self.ensure_one()
+        for name in self._omni_key_fields(self.channel_id):
+            if self[name]:
+                return self[name]
+        return ""
+
+    @api.model
+    def _omni_key_sql(self, channel, alias="b"):
+        """:meth:`_omni_key` as an SQL expression on the binding table aliased ``alias``."""
+        return SQL(
+            "COALESCE(%s)",
+            SQL(", ").join(
+                SQL("NULLIF(%s, '')", SQL.identifier(alias, name))
+                for name in self._omni_key_fields(channel)
+            ),
+        )
+
+    @api.model
+    def _omni_find_by_keys(self, channel, keys, active_test=True):
+        """``{key: binding}`` for each of ``keys`` that a binding of ``channel`` holds.
+
+        A key held by one binding as its first key field and by another as a
+        later one finds the first.
+        """
+        keys = sorted({str(key) for key in keys if key})
+        names = self._omni_key_fields(channel)
+        if not keys:
+            return {}
+        domain = [("channel_id", "=", channel.id)]
+        domain += ["|"] * (len(names) - 1) + [(name, "in", keys) for name in names]
+        found = {}
+        bindings = self.with_context(active_test=active_test).search(domain, order="id")
+        for name in reversed(names):  # earlier fields win
+            for binding in bindings:
+                if binding[name] in keys:
+                    found[binding[name]] = binding
+        return found
+
+    @api.model
+    def _omni_match_offers(self, channel, offers, active_test=True):
+        """``{binding id: offer}`` for the offers that a binding of ``channel`` holds.
+
+        An offer is found by its key, its SKU or any of its other keys
+        (``RemoteOffer.alt_keys``: Prom's id and external id, Rozetka's item
+        id and article).
+        """
+        offers = list(offers)
+        by_key = self._omni_find_by_keys(
+            channel, [key for offer in offers for key in _offer_keys(offer)], active_test
+        )
+        matched = {}
+        for offer in offers:
+            for key in _offer_keys(offer):
+                binding = by_key.get(key)
+                if binding and binding.id not in matched:
+                    matched[binding.id] = offer
+                    break
+        return matched
 
     def _omni_rules(self):
         self.ensure_one()
@@ -299,7 +379,7 @@ class OmniProductBinding(models.Model):
     @api.model
     def _omni_record_unchanged(self, kind, items):
         rows = [(item.binding_id, item.seq, None, None) for item in items]
-        self.env["omni.sync.event"]._omni_write_outside(
+        tools.write_outside(
             self, lambda model: model._omni_apply_results(kind, rows)
         )
 
@@ -326,7 +406,7 @@ class OmniProductBinding(models.Model):
             else:
                 rows.append((item.binding_id, item.seq, None,
                              self.env._("The channel did not confirm this update.")))
-        self.env["omni.sync.event"]._omni_write_outside(
+        tools.write_outside(
             self, lambda model: model._omni_apply_results(kind, rows)
         )
 

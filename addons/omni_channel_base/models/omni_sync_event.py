@@ -1,24 +1,38 @@
 import logging
-import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.modules import module as odoo_module
-from odoo.service.model import retrying
+
+from .. import tools
 
 _logger = logging.getLogger(__name__)
 
 
 class OmniSyncEvent(models.Model):
-    """One HTTP call to a channel, as sent and as answered (secrets masked)."""
+    """One HTTP call to a remote service, as sent and as answered (secrets masked).
+
+    The service is any record of a model inheriting ``omni.backend.mixin``:
+    a sales channel, a carrier account, a cash register.
+    """
 
     _name = "omni.sync.event"
     _description = "Sync Log Entry"
     _order = "id desc"
     _rec_name = "endpoint"
 
-    channel_id = fields.Many2one("omni.channel", ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    backend_model = fields.Char("Service Model", index=True, readonly=True)
+    backend_id = fields.Many2oneReference(
+        "Service Record", model_field="backend_model", index=True, readonly=True
+    )
+    backend_name = fields.Char("Service", compute="_compute_backend_name")
+    channel_id = fields.Many2one(
+        "omni.channel",
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+        help="Set when the service is a sales channel.",
+    )
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
     direction = fields.Selection(
         [("out", "Odoo → channel"), ("in", "Channel → Odoo")], default="out", required=True
     )
@@ -38,33 +52,28 @@ class OmniSyncEvent(models.Model):
     res_model = fields.Char("Record Model")
     res_id = fields.Many2oneReference("Record", model_field="res_model")
 
-    @api.model
-    def _omni_write_outside(self, records, func):
-        """Run ``func(records)`` in its own transaction, committed at once.
-
-        Sync results and logs must survive a job that fails later and is
-        rolled back; in tests the test transaction is used instead.
-        """
-        if (
-            odoo_module.current_test
-            or getattr(threading.current_thread(), "testing", False)
-            or self.env.registry.in_test_mode()
-            or self.env.context.get("omni_same_cursor")
-        ):
-            return func(records)
-        with self.env.registry.cursor() as cr:
-            env = records.env(cr=cr)
-            # two jobs recording on one row at once: replay, as Odoo does for requests
-            return retrying(lambda: func(records.with_env(env)), env)
+    @api.depends("backend_model", "backend_id")
+    def _compute_backend_name(self):
+        for event in self:
+            name = ""
+            if event.backend_model in self.env and event.backend_id:
+                backend = self.env[event.backend_model].sudo().browse(event.backend_id).exists()
+                name = backend.display_name if backend else ""
+            event.backend_name = name
 
     @api.model
-    def _omni_log_calls(self, channel, calls, record=None):
+    def _omni_log_calls(self, backend, calls, record=None):
+        """Keep ``calls`` (``CallRecord``) made to ``backend``, even if the job fails later."""
         job_uuid = self.env.context.get("job_uuid")
+        company = backend._omni_company()
         vals_list = []
         for call in calls:
             failed = bool(call.error) or not call.status or call.status >= 400
             vals_list.append({
-                "channel_id": channel.id,
+                "backend_model": backend._name,
+                "backend_id": backend.id,
+                "channel_id": backend.id if backend._name == "omni.channel" else False,
+                "company_id": company.id or False,
                 "direction": "out",
                 "method": call.method,
                 "endpoint": call.endpoint,
@@ -81,13 +90,13 @@ class OmniSyncEvent(models.Model):
                 "res_id": record.id if record else False,
             })
         try:
-            self._omni_write_outside(self.sudo(), lambda model: model.create(vals_list))
+            tools.write_outside(self.sudo(), lambda model: model.create(vals_list))
         except Exception:  # the log must never break the sync it describes
             _logger.exception("Could not write %s sync log entries", len(vals_list))
 
     @api.model
     def _cron_cleanup(self):
-        """Delete entries older than each channel's retention."""
+        """Delete entries older than each channel's retention (30 days for other services)."""
         for channel in self.env["omni.channel"].with_context(active_test=False).search([]):
             limit = fields.Datetime.now() - timedelta(days=channel.event_retention_days or 30)
             self.env.cr.execute(

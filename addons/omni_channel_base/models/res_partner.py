@@ -40,6 +40,18 @@ class ResPartner(models.Model):
             partner.omni_channel_ids = [(6, 0, list(set(groups.get(partner, []))))]
 
     @api.model
+    def _omni_customer_name(self, customer):
+        """The buyer's name as Ukrainian documents write it: surname, name, patronymic.
+
+        The one rule for every channel and carrier; a channel that sends the
+        name whole keeps its own spelling.
+        """
+        if customer.name and customer.name.strip():
+            return " ".join(customer.name.split())
+        parts = (customer.last_name, customer.first_name, customer.middle_name)
+        return " ".join(part.strip() for part in parts if part and part.strip())
+
+    @api.model
     def _omni_find_or_create(self, customer):
         """One profile per person: match by phone (+380...), then e-mail, else create."""
         if not (customer.phone or customer.email):
@@ -77,9 +89,7 @@ class ResPartner(models.Model):
             partner = self.search([("omni_phone", "=", phone)], order="id", limit=1)
         if not partner and email:
             partner = self.search([("email", "=ilike", email)], order="id", limit=1)
-        name = customer.name or " ".join(
-            part for part in (customer.last_name, customer.first_name) if part
-        ) or phone or email
+        name = self._omni_customer_name(customer) or phone or email
         if partner:
             partner = partner.commercial_partner_id if partner.parent_id else partner
             missing = {}

@@ -2,3 +2,4 @@ from . import test_stock_sync
 from . import test_order_import
 from . import test_channel_admin
 from . import test_concurrency
+from . import test_backend

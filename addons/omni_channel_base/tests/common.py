@@ -20,9 +20,21 @@ from omni_sandbox.generic import GenericChannelSimulator
 
 @tagged("post_install", "-at_install")
 class OmniChannelCase(TransactionCase):
+    """Channels wired to simulators, with helpers to change stock and run jobs.
+
+    A connector addon reuses it for its own channel type by setting
+    ``channel_type`` and ``simulator_class`` and overriding the hooks
+    :meth:`_omni_make_simulator`, :meth:`_omni_channel_vals` and
+    :meth:`_omni_sim_add_offer` (and :meth:`shown` when its simulator keeps
+    offers another way).
+    """
+
     #: how many channels (and simulators) each test class gets
     channel_count = 3
     product_count = 3
+    #: the channel type under test and the simulator that plays its API
+    channel_type = "generic"
+    simulator_class = GenericChannelSimulator
 
     @classmethod
     def setUpClass(cls):
@@ -63,28 +75,44 @@ class OmniChannelCase(TransactionCase):
         cls.sims = []
         channels = cls.env["omni.channel"]
         for index in range(cls.channel_count):
-            sim = GenericChannelSimulator(api_key=f"secret-key-{index}-x9")
+            sim = cls._omni_make_simulator(index)
             sim.start()
             cls.addClassCleanup(sim.stop)
             cls.sims.append(sim)
             for product in cls.products:
-                sim.add_offer(product.default_code, quantity=0, price="1.00")
-            channels |= cls.env["omni.channel"].create({
-                "name": f"Channel {chr(65 + index)}",
-                "channel_type": "generic",
-                "api_url": sim.url,
-                "api_key": sim.api_key,
-                "warehouse_ids": [(6, 0, cls.warehouse.ids)],
-                "pricelist_id": cls.pricelist.id,
-                "sync_delay": 1,
-                "order_poll_interval": 0,  # tests import when they choose to
-            })
+                cls._omni_sim_add_offer(sim, product)
+            channels |= cls.env["omni.channel"].create(cls._omni_channel_vals(index, sim))
         cls.channels = channels
         cls.env["omni.product.binding"].create([
             {"channel_id": channel.id, "product_id": product.id}
             for channel in channels
             for product in cls.products
         ])
+
+    # ------------------------------------------------------ hooks for connectors
+    @classmethod
+    def _omni_make_simulator(cls, index):
+        """A new (not yet started) simulator for the channel number ``index``."""
+        return cls.simulator_class(api_key=f"secret-key-{index}-x9")
+
+    @classmethod
+    def _omni_channel_vals(cls, index, sim):
+        """Values of the channel number ``index``, talking to ``sim``."""
+        return {
+            "name": f"Channel {chr(65 + index)}",
+            "channel_type": cls.channel_type,
+            "api_url": sim.url,
+            "api_key": sim.api_key,
+            "warehouse_ids": [(6, 0, cls.warehouse.ids)],
+            "pricelist_id": cls.pricelist.id,
+            "sync_delay": 1,
+            "order_poll_interval": 0,  # tests import when they choose to
+        }
+
+    @classmethod
+    def _omni_sim_add_offer(cls, sim, product):
+        """List ``product`` on ``sim`` as the channel shows it before any push."""
+        sim.add_offer(product.default_code, quantity=0, price="1.00")
 
     @classmethod
     def _request_handler(cls, session, request, /, **kw):
@@ -102,7 +130,7 @@ class OmniChannelCase(TransactionCase):
         for sim in self.sims:
             sim.reset()
             for product in self.products:
-                sim.add_offer(product.default_code, quantity=0, price="1.00")
+                self._omni_sim_add_offer(sim, product)
         # start each test from a synchronised state
         self.run_jobs()
         for sim in self.sims:

@@ -5,6 +5,8 @@ from odoo.exceptions import UserError
 
 from omni_connectors.core import errors as cerr
 
+from ..models.omni_product_binding import _offer_keys
+
 
 class OmniBindingWizard(models.TransientModel):
     _name = "omni.binding.wizard"
@@ -46,11 +48,11 @@ class OmniBindingWizard(models.TransientModel):
             res["mode"] = "match"
         return res
 
-    def _existing(self):
+    def _bound_products(self):
         bindings = self.env["omni.product.binding"].with_context(active_test=False).search(
             [("channel_id", "=", self.channel_id.id)]
         )
-        return bindings, {b.sku: b for b in bindings if b.sku}, set(bindings.product_id.ids)
+        return set(bindings.product_id.ids)
 
     def action_run(self):
         self.ensure_one()
@@ -76,12 +78,14 @@ class OmniBindingWizard(models.TransientModel):
     def _publish(self):
         if not self.product_ids:
             raise UserError(self.env._("Select the products to publish first."))
-        _bindings, by_sku, bound_products = self._existing()
+        Binding = self.env["omni.product.binding"]
+        bound_products = self._bound_products()
         counts = defaultdict(int)
         lines = []
         keys = defaultdict(list)
         for product in self.product_ids:
             keys[product[self.match_by] or ""].append(product)
+        taken = Binding._omni_find_by_keys(self.channel_id, keys, active_test=False)
         to_create = []
         for key, products in keys.items():
             for product in products:
@@ -92,7 +96,7 @@ class OmniBindingWizard(models.TransientModel):
                     counts["unmatched"] += 1
                     lines.append(self.env._("%(product)s: no value to use as SKU.",
                                             product=product.display_name))
-                elif len(products) > 1 or (key in by_sku and by_sku[key].product_id != product):
+                elif len(products) > 1 or (key in taken and taken[key].product_id != product):
                     counts["duplicate"] += 1
                     lines.append(self.env._("%(product)s: SKU %(sku)s is used more than once.",
                                             product=product.display_name, sku=key))
@@ -110,22 +114,32 @@ class OmniBindingWizard(models.TransientModel):
                 offers = list(adapter.list_offers())
         except cerr.OmniConnectorError as err:
             raise channel._omni_translate_error(err, in_job=False) from err
+        Binding = self.env["omni.product.binding"]
+        bound_offers = Binding._omni_match_offers(channel, offers, active_test=False)
+        already = {id(offer) for offer in bound_offers.values()}
         domain = [(self.match_by, "!=", False)]
         if self.product_ids:
             domain.append(("id", "in", self.product_ids.ids))
+        wanted = {key for offer in offers for key in _offer_keys(offer)}
         products = defaultdict(list)
-        wanted = {offer.sku or offer.key for offer in offers}
         for product in self.env["product.product"].search(
             domain + [(self.match_by, "in", list(wanted))]
         ):
             products[product[self.match_by]].append(product)
-        _bindings, by_sku, bound_products = self._existing()
+        bound_products = self._bound_products()
         counts = defaultdict(int)
         lines = []
         to_create = []
         for offer in offers:
             sku = offer.sku or offer.key
-            found = products.get(sku, [])
+            if id(offer) in already:
+                counts["matched"] += 1
+                continue
+            # the product whose value is one of the offer's keys, SKU first
+            found = next(
+                (products[key] for key in _offer_keys(offer, sku_first=True) if key in products),
+                [],
+            )
             if len(found) > 1:
                 counts["duplicate"] += 1
                 lines.append(self.env._(
@@ -135,7 +149,7 @@ class OmniBindingWizard(models.TransientModel):
                 counts["unmatched"] += 1
                 lines.append(self.env._("Offer %(sku)s (%(name)s): no product found.",
                                         sku=sku, name=offer.name or "-"))
-            elif found[0].id in bound_products or sku in by_sku:
+            elif found[0].id in bound_products:
                 counts["matched"] += 1
             else:
                 counts["matched"] += 1

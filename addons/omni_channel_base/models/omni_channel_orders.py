@@ -1,0 +1,77 @@
+from odoo import api, fields, models
+
+from omni_connectors.core import errors as cerr
+
+from .omni_channel import PRIORITY
+
+
+class OmniChannel(models.Model):
+    """Orders in: polling the channel and storing each order raw, once."""
+
+    _inherit = "omni.channel"
+
+    def _omni_enqueue_import(self, eta=None, hurry=False):
+        """One waiting import per channel: its identity key absorbs the others.
+
+        ``hurry``: if the next poll waits for later, it runs now instead.
+        """
+        if hurry:
+            self.env["queue.job"].sudo().search([
+                ("identity_key", "in", [channel._omni_job_key("orders") for channel in self]),
+                ("state", "=", "pending"),
+                ("eta", ">", fields.Datetime.now()),
+            ]).write({"eta": False})
+        for channel in self:
+            channel._omni_delay(
+                "orders",
+                lambda _, c=channel: _("Import orders from %(channel)s", channel=c.name),
+                priority=PRIORITY["orders"],
+                eta=eta,
+            )._omni_import_orders()
+
+    @api.model
+    def _cron_import_orders(self):
+        """Every minute: import, and restart a polling loop that stopped."""
+        self.search([("sync_orders", "=", True)])._omni_enqueue_import()
+
+    def _omni_import_orders(self):
+        """Job: fetch new and changed orders, store them raw, map each in its own job."""
+        self.ensure_one()
+        if not (self.active and self.sync_orders):
+            return "order import is off"
+        self._omni_lock_or_retry("orders")
+        ExternalOrder = self.env["omni.external.order"]
+        received = changed = 0
+        partial = ""
+        cursor = self.sudo().order_cursor or None
+        with self._omni_session() as adapter:
+            if not adapter.can_fetch_orders:
+                # the channel posts its orders to Odoo (the own shop)
+                return "the channel sends its orders itself"
+            for page in range(100):  # bounded: 100 pages per run, the next run goes on
+                try:
+                    batch = adapter.fetch_orders(cursor)
+                except cerr.OmniConnectorError as err:
+                    if page == 0:
+                        self._omni_note_failure("orders", err)
+                        raise self._omni_translate_error(err, in_job=True) from err
+                    # keep the pages already stored; the next run continues
+                    partial = f"; stopped early: {err}"
+                    break
+                records = ExternalOrder._omni_store(self, batch.orders)
+                received += len(batch.orders)
+                changed += len(records)
+                records._omni_enqueue_processing()
+                cursor = batch.cursor or cursor
+                if not batch.has_more:
+                    break
+        # the cursor moves in the same transaction as the orders it covers
+        self._omni_note_success("orders", cursor=cursor)
+        if self.order_poll_interval > 0:
+            # the next poll; this job has started, so its key does not absorb it
+            self._omni_enqueue_import(eta=self.order_poll_interval)
+        return f"{received} received, {changed} new or changed{partial}"
+
+    def action_import_orders_now(self):
+        self._omni_enqueue_import(hurry=True)
+        return self._omni_notify_queued(self.env._("Order import queued."))

@@ -1,0 +1,407 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from omni_connectors.core import errors as cerr
+from omni_connectors.core.planner import DirtyItem, QtyRules, plan_prices, plan_stock
+
+from .omni_channel import PRIORITY
+
+
+class OmniChannel(models.Model):
+    """Stock and prices out: planning, pushing, follow-ups and reconciliation.
+
+    Users' transactions only note changes (``omni.binding.change``); one
+    coalesced job per channel and kind reads them, computes what to send
+    and pushes it, serialized per channel by an advisory lock.
+    """
+
+    _inherit = "omni.channel"
+
+    def _omni_enqueue(self, kind):
+        """Ask for one coalesced push; a waiting job with the same key absorbs it."""
+        for channel in self:
+            if kind == "stock":
+                channel._omni_delay(
+                    "stock",
+                    lambda _, c=channel: _("Push stock to %(channel)s", channel=c.name),
+                    priority=PRIORITY["stock"],
+                    eta=channel.sync_delay,
+                )._omni_push_stock()
+            else:
+                channel._omni_delay(
+                    "price",
+                    lambda _, c=channel: _("Push prices to %(channel)s", channel=c.name),
+                    priority=PRIORITY["price"],
+                    eta=channel.sync_delay,
+                )._omni_push_prices()
+
+    def _omni_available_to_sell(self, products):
+        """On hand in the channel's warehouses minus outgoing demand, per product.
+
+        Outgoing demand is every move not yet done that leaves those
+        warehouses, reserved or not. Two grouped queries for the whole batch.
+        Quantities are in the product's unit of measure, before quantity rules.
+        """
+        self.ensure_one()
+        product_ids = list(products.ids if hasattr(products, "ids") else products)
+        result = dict.fromkeys(product_ids, 0.0)
+        paths = [f"{w.view_location_id.parent_path}%" for w in self.warehouse_ids]
+        if not product_ids or not paths:
+            return result
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT q.product_id, SUM(q.quantity)
+              FROM stock_quant q
+              JOIN stock_location l ON l.id = q.location_id
+             WHERE q.product_id = ANY(%s)
+               AND l.usage = 'internal'
+               AND l.parent_path LIKE ANY(%s)
+             GROUP BY q.product_id
+            """,
+            [product_ids, paths],
+        )
+        for product_id, qty in cr.fetchall():
+            result[product_id] += qty or 0.0
+        cr.execute(
+            """
+            SELECT m.product_id, SUM(m.product_qty)
+              FROM stock_move m
+              JOIN stock_location s ON s.id = m.location_id
+              JOIN stock_location d ON d.id = m.location_dest_id
+             WHERE m.product_id = ANY(%s)
+               AND m.state IN ('waiting', 'confirmed', 'partially_available', 'assigned')
+               AND s.parent_path LIKE ANY(%s)
+               AND NOT (d.parent_path LIKE ANY(%s))
+             GROUP BY m.product_id
+            """,
+            [product_ids, paths, paths],
+        )
+        for product_id, qty in cr.fetchall():
+            result[product_id] -= qty or 0.0
+        return result
+
+    def _omni_channel_rules(self):
+        self.ensure_one()
+        return QtyRules(
+            buffer=self.qty_buffer,
+            zero_at=self.qty_zero_at,
+            maximum=self.qty_max,
+            percent=self.qty_percent,
+        )
+
+    def _omni_dirty_rows(self, kind):
+        """Bindings of this channel with changes to send, as plain rows (no ORM cache).
+
+        The fourth column is the highest change id read: results clear
+        changes up to it only (compare-and-set).
+        """
+        self.ensure_one()
+        last, date = ("last_qty", "last_stock_date") if kind == "stock" else (
+            "last_price", "last_price_date")
+        query = SQL(
+            """
+            SELECT b.id, b.product_id, %(key)s,
+                   ch.seq, b.%(last)s, b.%(date)s IS NULL,
+                   b.override_rules, b.qty_buffer, b.qty_zero_at, b.qty_max,
+                   b.qty_percent
+              FROM (SELECT product_id, max(id) AS seq FROM omni_binding_change
+                     WHERE channel_id = %(channel)s AND kind = %(kind)s
+                     GROUP BY product_id) ch
+              JOIN omni_product_binding b
+                ON b.channel_id = %(channel)s AND b.product_id = ch.product_id AND b.active
+              JOIN product_product p ON p.id = b.product_id
+              JOIN product_template t ON t.id = p.product_tmpl_id
+             WHERE %(storable)s
+             ORDER BY b.id
+            """,
+            key=self.env["omni.product.binding"]._omni_key_sql(self, "b"),
+            last=SQL.identifier(last),
+            date=SQL.identifier(date),
+            channel=self.id,
+            kind=kind,
+            storable=SQL("t.is_storable") if kind == "stock" else SQL("TRUE"),
+        )
+        self.env.cr.execute(query)
+        return self.env.cr.fetchall()
+
+    def _omni_plan_stock(self, batch_limit):
+        rows = self._omni_dirty_rows("stock")
+        available = self._omni_available_to_sell([row[1] for row in rows])
+        default = self._omni_channel_rules()
+        items = []
+        for bid, pid, key, seq, last, never, override, buf, zero, mx, pct in rows:
+            rules = QtyRules(buf, zero, mx, pct) if override else default
+            items.append(
+                DirtyItem(bid, key, seq, None if never else last, available[pid], rules)
+            )
+        return plan_stock(items, batch_limit, default)
+
+    def _omni_plan_prices(self, batch_limit, price_digits=None):
+        rows = self._omni_dirty_rows("price")
+        products = self.env["product.product"].browse([row[1] for row in rows])
+        prices = self.pricelist_id._get_products_price(products, 1.0) if products else {}
+        prices = self._omni_gross_prices(products, prices)
+        items = [
+            DirtyItem(bid, key, seq, None if never else last, prices.get(pid, 0.0))
+            for bid, pid, key, seq, last, never, *_rest in rows
+        ]
+        return plan_prices(
+            items, batch_limit, self.currency_id.decimal_places or 2, price_digits=price_digits
+        )
+
+    def _omni_excluded_taxes(self, taxes):
+        """The taxes a price does not include yet, if this channel's prices include them."""
+        if not self.prices_include_tax:
+            return taxes.browse()
+        return taxes._filter_taxes_by_company(self.company_id).filtered(
+            lambda tax: not tax.price_include
+        )
+
+    def _omni_gross_prices(self, products, prices):
+        """Pricelist prices with the taxes the buyer pays on top of them."""
+        gross = dict(prices)
+        for product in products:
+            taxes = self._omni_excluded_taxes(product.taxes_id)
+            if taxes and product.id in gross:
+                gross[product.id] = taxes.compute_all(
+                    gross[product.id], self.currency_id, 1.0, product
+                )["total_included"]
+        return gross
+
+    def _omni_push_stock(self):
+        """Job: push changed quantities of this channel (serialized per channel)."""
+        self.ensure_one()
+        if not (self.active and self.sync_stock):
+            return "stock sync is off"
+        self._omni_lock_or_retry("stock")
+        return self._omni_push("stock")
+
+    def _omni_push_prices(self):
+        """Job: push changed prices of this channel (serialized per channel)."""
+        self.ensure_one()
+        if not (self.active and self.sync_price and self.pricelist_id):
+            return "price sync is off"
+        self._omni_lock_or_retry("price")
+        return self._omni_push("price")
+
+    def _omni_push(self, kind, in_job=True):
+        Binding = self.env["omni.product.binding"]
+        sent = 0
+        with self._omni_session() as adapter:
+            if kind == "stock":
+                plan = self._omni_plan_stock(adapter.batch_limit)
+                push = adapter.push_stock
+            else:
+                plan = self._omni_plan_prices(adapter.batch_limit, adapter.price_digits)
+                push = adapter.push_prices
+            Binding._omni_record_unchanged(kind, plan.unchanged)
+            for batch in plan.to_push:
+                try:
+                    result = push([update for _item, update in batch])
+                except cerr.OmniConnectorError as err:
+                    self._omni_note_failure(kind, err)
+                    raise self._omni_translate_error(err, in_job) from err
+                Binding._omni_record_pushed(kind, batch, result)
+                sent += len(batch)
+        self._omni_note_success(kind, outside=True)
+        self._omni_follow_up(kind)
+        return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
+
+    def _omni_note_success(self, kind, outside=False, **values):
+        """Stamp the last success of ``kind`` and clear its error.
+
+        ``outside``: in a transaction of its own, for work whose results are
+        themselves committed as they go (pushes); otherwise in the job's
+        transaction, true only if it commits (order import and its cursor).
+        Each kind has its own status row: no two kinds ever write one row.
+        """
+        def stamp(channel):
+            channel.env["omni.channel.status"]._omni_set(
+                channel, kind, last_success=fields.Datetime.now(), last_error=None, **values
+            )
+
+        if outside:
+            self._omni_write_outside(self, stamp)
+        else:
+            stamp(self)
+
+    def _omni_note_failure(self, kind, err):
+        """Keep the failure visible although the job's transaction rolls back."""
+        channel = self._omni_in_responsible_lang()
+        kinds = dict(
+            self.env["omni.channel.status"]._fields["kind"]._description_selection(channel.env)
+        )
+        message = f"{kinds[kind]}: {channel._omni_error_text(err)}"
+        self._omni_write_outside(
+            self,
+            lambda channel: channel.env["omni.channel.status"]._omni_set(
+                channel, kind, last_error=message, last_error_date=fields.Datetime.now()
+            ),
+        )
+
+    def _omni_drop_stale_changes(self, kind=None):
+        """Forget changes nobody will send: binding removed or archived, product
+        no longer tracking inventory, channel without a pricelist. Of these
+        channels and kind, or of all when called on no channel."""
+        scope = (
+            SQL("ch.channel_id = ANY(%s) AND ch.kind = %s", self.ids, kind)
+            if self else SQL("TRUE")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM omni_binding_change ch
+                 WHERE %s AND NOT EXISTS (
+                       SELECT 1 FROM omni_product_binding b
+                         JOIN omni_channel c ON c.id = b.channel_id
+                         JOIN product_product p ON p.id = b.product_id
+                         JOIN product_template t ON t.id = p.product_tmpl_id
+                        WHERE b.channel_id = ch.channel_id AND b.product_id = ch.product_id
+                          AND b.active AND c.active
+                          AND (CASE WHEN ch.kind = 'stock' THEN c.sync_stock AND t.is_storable
+                                    ELSE c.sync_price AND c.pricelist_id IS NOT NULL END))
+                """,
+                scope,
+            )
+        )
+
+    def _omni_follow_up(self, kind):
+        """Queue the next push for changes this one could not see.
+
+        A transaction that asked for a push just as this job was starting had
+        its request absorbed by this job's identity key, yet commits after this
+        job took its snapshot: its changes are still waiting. Looked for in a
+        fresh transaction, they get a job of their own at once (this one has
+        started, so the key no longer absorbs them) instead of waiting for the
+        next change or the sweeper.
+        """
+
+        def check(channel):
+            channel._omni_drop_stale_changes(kind)
+            channel.env.cr.execute(
+                "SELECT 1 FROM omni_binding_change WHERE channel_id = %s AND kind = %s LIMIT 1",
+                [channel.id, kind],
+            )
+            if channel.env.cr.fetchone():
+                channel._omni_enqueue(kind)
+
+        self._omni_write_outside(self, check)
+
+    @api.model
+    def _cron_sweep(self):
+        """Safety net: a channel with dirty bindings and no waiting job gets one.
+
+        Covers a change committed at the very moment a job started, and jobs
+        lost with a database restore.
+        """
+        self.browse()._omni_drop_stale_changes()
+        for kind in ("stock", "price"):
+            self.env.cr.execute(
+                """
+                SELECT DISTINCT ch.channel_id FROM omni_binding_change ch
+                  JOIN omni_channel c ON c.id = ch.channel_id
+                 WHERE ch.kind = %s AND c.active
+                   AND NOT EXISTS (
+                       SELECT 1 FROM queue_job j
+                        WHERE j.identity_key = 'omni:' || c.id || ':' || %s
+                          AND j.state IN ('pending', 'enqueued', 'started'))
+                """,
+                [kind, kind],
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            if ids:
+                self.browse(ids)._omni_enqueue(kind)
+
+    def _omni_reconcile(self):
+        """Job: read back what the channel shows and repair drift."""
+        self.ensure_one()
+        self._omni_lock_or_retry("reconcile")
+        Binding = self.env["omni.product.binding"]
+        with self._omni_session() as adapter:
+            if not adapter.can_read_stock:
+                return "the channel cannot report its stock"
+            try:
+                offers = list(adapter.list_offers())
+            except cerr.OmniConnectorError as err:
+                raise self._omni_translate_error(err, in_job=True) from err
+        bindings = Binding.search([("channel_id", "=", self.id), ("active", "=", True),
+                                   ("product_id.is_storable", "=", True)])
+        remote = Binding._omni_match_offers(self, offers)
+        available = self._omni_available_to_sell(bindings.product_id)
+        default = self._omni_channel_rules()
+        drift, missing = Binding.browse(), Binding.browse()
+        shown = {}
+        for binding in bindings:
+            offer = remote.get(binding.id)
+            if offer is None:
+                missing |= binding
+                continue
+            rules = binding._omni_rules() or default
+            expected = rules.apply(available[binding.product_id.id])
+            if offer.quantity is not None and int(offer.quantity) != expected:
+                drift |= binding
+                shown[binding.id] = int(offer.quantity)
+        not_shown = self.env._("The channel does not show this offer.")
+
+        def record(model):
+            # like push results, in a transaction of its own: binding rows are
+            # written by sync jobs only outside their main transaction
+            for binding in model.browse(list(shown)):
+                binding.write({"last_qty": shown[binding.id]})
+            model.browse(missing.ids).write({"sync_state": "error", "last_error": not_shown})
+
+        self._omni_write_outside(Binding, record)
+        if drift:
+            drift._omni_mark_dirty(("stock",))
+        self.message_post(
+            body=self.env._(
+                "Stock check: %(checked)s products compared, %(drift)s differed and "
+                "were queued for correction, %(missing)s not found on the channel.",
+                checked=len(bindings), drift=len(drift), missing=len(missing),
+            )
+        )
+        self._omni_note_success("reconcile")
+        return f"{len(bindings)} checked, {len(drift)} drifted, {len(missing)} missing"
+
+    @api.model
+    def _cron_reconcile(self):
+        self.search([("sync_stock", "=", True)]).action_reconcile_now()
+
+    def action_sync_stock_now(self):
+        self.env["omni.product.binding"].search(
+            [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
+        )._omni_mark_dirty(("stock",))
+        self._omni_enqueue("stock")
+        return self._omni_notify_queued(self.env._("Stock push queued."))
+
+    def action_sync_prices_now(self):
+        self.env["omni.product.binding"].search(
+            [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
+        )._omni_mark_dirty(("price",))
+        self._omni_enqueue("price")
+        return self._omni_notify_queued(self.env._("Price push queued."))
+
+    def action_full_resync(self):
+        """Forget what was last sent and send everything again."""
+        Binding = self.env["omni.product.binding"]
+        bindings = Binding.search([("channel_id", "in", self.ids)])
+        bindings.write({"last_stock_date": False, "last_price_date": False})
+        Binding._omni_all_of_channels(self, ("stock", "price"))
+        for channel in self:
+            channel.message_post(
+                body=self.env._(
+                    "Full resync requested for %(count)s products.",
+                    count=len(bindings.filtered(lambda b, c=channel: b.channel_id == c)),
+                )
+            )
+        return self._omni_notify_queued(self.env._("Full resync queued."))
+
+    def action_reconcile_now(self):
+        for channel in self:
+            channel._omni_delay(
+                "reconcile",
+                lambda _, c=channel: _("Check stock shown on %(channel)s", channel=c.name),
+                priority=PRIORITY["reconcile"],
+            )._omni_reconcile()
+        return self._omni_notify_queued(self.env._("Stock check queued."))
