@@ -342,10 +342,10 @@ class CarrierClient(BaseClient):
     track_batch_limit = 100
     #: most numbers one label request may carry (Nova Poshta: not documented)
     label_batch_limit = 100
-    #: formats label() accepts, the first is the default
+    #: formats label() accepts
     label_formats = ("pdf", "html")
     #: layouts label() accepts (Nova Poshta: the A4 document, A4 marking
-    #: sheets, 85x85 and 100x100 mm labels); the first is the default
+    #: sheets, 85x85 and 100x100 mm labels)
     label_layouts = ("document", "marking", "85x85", "100x100")
     #: longest idempotency reference the carrier can store with a waybill
     reference_max_length = 36  # unconfirmed for InfoRegClientBarcodes: easy to change
@@ -414,10 +414,11 @@ class CarrierClient(BaseClient):
     def _track(self, numbers: list) -> list:
         """Ask the carrier about ``numbers`` (distinct, within the limit)."""
 
-    def label(self, numbers: Sequence[str], fmt: str | None = None, *, layout=None) -> bytes:
-        """The printable document of the waybills ``numbers`` (at most ``label_batch_limit``)."""
-        fmt = fmt or self.label_formats[0]
-        layout = layout or self.label_layouts[0]
+    def label(self, numbers: Sequence[str], fmt: str = "pdf", *, layout: str = "document") -> bytes:
+        """The printable document of the waybills ``numbers`` (at most ``label_batch_limit``).
+
+        ``fmt`` is one of ``label_formats``, ``layout`` one of ``label_layouts``.
+        """
         if fmt not in self.label_formats:
             raise ValueError(f"label format {fmt!r} is not one of {self.label_formats}")
         if layout not in self.label_layouts:
