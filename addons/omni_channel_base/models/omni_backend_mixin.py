@@ -11,7 +11,8 @@ connector backends inherit ``connector.backend``.
 A model that inherits it declares:
 
 * ``_omni_type_field``: the selection field naming its type, or None when
-  the model has one type only;
+  the model has one type only, named by ``_omni_backend_type``
+  (``"novaposhta"``, ``"checkbox"``);
 * ``_omni_client_prefix``: the client factory is the method
   ``<prefix><type>(on_call)``, written by the addon of that type (the base
   never imports a connector);
@@ -53,6 +54,7 @@ class OmniBackendMixin(models.AbstractModel):
     _description = "Remote Service (credentials, session, log, limits)"
 
     _omni_type_field = None
+    _omni_backend_type = None
     _omni_client_prefix = "_omni_client_"
     _omni_job_namespace = None
     #: administrator-only text fields that are settings, not secrets
@@ -70,7 +72,7 @@ class OmniBackendMixin(models.AbstractModel):
         self.ensure_one()
         if self._omni_type_field:
             return self[self._omni_type_field]
-        return self._name.replace(".", "_")
+        return self._omni_backend_type or self._name.replace(".", "_")
 
     def _omni_type_label(self):
         self.ensure_one()
