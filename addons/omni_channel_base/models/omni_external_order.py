@@ -107,7 +107,7 @@ class OmniExternalOrder(models.Model):
         copy=False,
         tracking=True,
     )
-    status_sync_error = fields.Text("Status Sync Error", readonly=True, copy=False)
+    status_sync_error = fields.Text(readonly=True, copy=False)
     last_status_sent = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
