@@ -108,6 +108,12 @@ class OmniChannel(models.Model):
         "bounds how long they may still show a unit that is gone. 0 = only by the "
         "scheduled action (every minute).",
     )
+    order_import_days = fields.Integer(
+        "First Import Covers (days)",
+        default=3,
+        help="A new connection imports the orders of this many last days; later polls "
+        "take what changed since the previous one.",
+    )
     prices_include_tax = fields.Boolean(
         "Channel Prices Include Taxes",
         default=True,

@@ -29,6 +29,11 @@ class OmniChannel(models.Model):
                 eta=eta,
             )._omni_import_orders()
 
+    def _omni_enqueue_next_poll(self):
+        if self.order_poll_interval > 0:
+            # the next poll; this job has started, so its key does not absorb it
+            self._omni_enqueue_import(eta=self.order_poll_interval)
+
     @api.model
     def _cron_import_orders(self):
         """Every minute: import, and restart a polling loop that stopped."""
@@ -48,6 +53,15 @@ class OmniChannel(models.Model):
             if not adapter.can_fetch_orders:
                 # the channel posts its orders to Odoo (the own shop)
                 return "the channel sends its orders itself"
+            try:
+                changed_remotely = adapter.orders_changed(cursor)
+            except cerr.OmniConnectorError as err:
+                self._omni_note_failure("orders", err)
+                raise self._omni_translate_error(err, in_job=True) from err
+            if changed_remotely is False:
+                self._omni_note_success("orders", cursor=cursor)
+                self._omni_enqueue_next_poll()
+                return "nothing changed"
             for page in range(100):  # bounded: 100 pages per run, the next run goes on
                 try:
                     batch = adapter.fetch_orders(cursor)
@@ -67,9 +81,7 @@ class OmniChannel(models.Model):
                     break
         # the cursor moves in the same transaction as the orders it covers
         self._omni_note_success("orders", cursor=cursor)
-        if self.order_poll_interval > 0:
-            # the next poll; this job has started, so its key does not absorb it
-            self._omni_enqueue_import(eta=self.order_poll_interval)
+        self._omni_enqueue_next_poll()
         return f"{received} received, {changed} new or changed{partial}"
 
     def action_import_orders_now(self):

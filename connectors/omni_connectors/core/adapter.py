@@ -75,6 +75,18 @@ class ChannelAdapter(BaseClient):
     def push_prices(self, updates: Sequence[PriceUpdate]) -> PushResult:
         """Send one batch of prices."""
 
+    def orders_changed(self, cursor: str | None) -> bool | None:
+        """Cheaply tell whether anything changed since ``cursor``, before a full fetch.
+
+        Marketplaces without webhooks are polled every few seconds; where the
+        API has a cheap call (Rozetka's count of new orders, Prom's list
+        limited to one row modified since a stamp), an adapter answers here
+        and the caller skips :meth:`fetch_orders` when it says ``False``.
+        ``None`` (the default) means "cannot tell cheaply": fetch. A cheap
+        check must never answer ``False`` when it is unsure.
+        """
+        return None
+
     def fetch_orders(self, cursor: str | None) -> OrderBatch:
         """Return orders new or changed since ``cursor`` (None: the recent ones).
 
