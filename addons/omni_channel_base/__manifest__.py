@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "omni",
     "website": "https://github.com/omni-ua/omni",
-    "depends": ["sale_stock", "queue_job", "mail"],
+    "depends": ["sale_stock", "stock_delivery", "queue_job", "mail"],
     "external_dependencies": {"python": ["omni_connectors", "phonenumbers"]},
     "data": [
         "security/omni_security.xml",
@@ -22,6 +22,7 @@
         "views/sale_order_views.xml",
         "views/stock_picking_views.xml",
         "wizards/omni_binding_wizard_views.xml",
+        "wizards/omni_order_cancel_wizard_views.xml",
         "views/omni_menus.xml",
     ],
     "post_load": "post_load",

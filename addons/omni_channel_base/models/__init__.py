@@ -21,3 +21,4 @@ from . import omni_binding_change
 from . import omni_channel_status
 from . import omni_customer_key
 from . import omni_channel_token
+from . import delivery_carrier

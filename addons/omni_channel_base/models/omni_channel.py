@@ -117,6 +117,13 @@ class OmniChannel(models.Model):
         "buyer pays. Taxes already included in prices (Odoo's 'tax included' "
         "setting) are left as they are.",
     )
+    push_order_status = fields.Boolean(
+        "Send Order Statuses",
+        default=True,
+        tracking=True,
+        help="Tell the channel when an order is accepted, shipped (with the waybill) or "
+        "cancelled in Odoo.",
+    )
     order_policy = fields.Selection(
         [("confirm", "Confirm automatically"), ("review", "Leave as quotation")],
         default="confirm",

@@ -94,7 +94,21 @@ class OmniExternalOrder(models.Model):
     ttn = fields.Char("Waybill (TTN)", readonly=True)
     payment_method = fields.Char(readonly=True)
     is_paid = fields.Boolean("Paid", readonly=True)
+    paid_amount = fields.Float(readonly=True, digits="Product Price")
+    paid_date = fields.Datetime(readonly=True)
     cash_on_delivery = fields.Boolean(readonly=True)
+    # status sent back to the channel (accepted, shipped with TTN, cancelled)
+    status_sync_state = fields.Selection(
+        [("none", "Nothing to send"), ("pending", "Waiting to be sent"),
+         ("done", "Sent"), ("error", "Failed")],
+        string="Status on Channel Sync",
+        default="none",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    status_sync_error = fields.Text(readonly=True, copy=False)
+    last_status_sent = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
         ("channel_external_uniq", "unique(channel_id, external_id)",
@@ -128,10 +142,10 @@ class OmniExternalOrder(models.Model):
                 """
                 INSERT INTO omni_external_order AS o
                        (channel_id, company_id, external_id, raw_payload, payload_hash,
-                        updated_marker, state, receive_count, last_received,
-                        create_uid, write_uid, create_date, write_date)
+                        updated_marker, state, status_sync_state, receive_count,
+                        last_received, create_uid, write_uid, create_date, write_date)
                 VALUES (%(channel)s, %(company)s, %(ext)s, %(text)s, %(hash)s, %(marker)s,
-                        'received', 1, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s)
+                        'received', 'none', 1, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s)
                 ON CONFLICT (channel_id, external_id) DO UPDATE
                    SET raw_payload = EXCLUDED.raw_payload,
                        payload_hash = EXCLUDED.payload_hash,
@@ -267,6 +281,9 @@ class OmniExternalOrder(models.Model):
             "ttn": delivery.ttn,
             "payment_method": payment.method_name or payment.method,
             "is_paid": payment.is_paid,
+            "paid_amount": float(payment.paid_amount if payment.paid_amount is not None
+                                 else (order.total or 0) if payment.is_paid else 0),
+            "paid_date": _naive_utc(payment.paid_at) if payment.paid_at else False,
             "cash_on_delivery": payment.cash_on_delivery,
         }
 
@@ -286,6 +303,7 @@ class OmniExternalOrder(models.Model):
         sale = self._omni_create_sale(partner, lines)
         self.write({"sale_order_id": sale.id, "partner_id": partner.id})
         self._omni_confirm_if_possible()
+        self._omni_note_paid()
 
     def _omni_map_lines(self, order):
         """(product, quantity, unit price, name) per line, or one error listing all."""
@@ -481,11 +499,12 @@ class OmniExternalOrder(models.Model):
             self._omni_confirm_if_possible()
         else:
             self.write({"state": "imported", "attention_reason": False})
+        self._omni_note_paid()
 
     def _omni_cancel_sale(self, order):
         sale = self.sale_order_id
         if sale and sale.state != "cancel":
-            sale.with_context(disable_cancel_warning=True)._action_cancel()
+            sale.with_context(disable_cancel_warning=True, omni_from_channel=True)._action_cancel()
             reason = order.cancel_reason or order.remote_status
             sale.message_post(
                 body=self.env._(
@@ -499,6 +518,104 @@ class OmniExternalOrder(models.Model):
             )
         self.write({"state": "cancelled", "attention_reason": False})
         self.activity_ids.action_done()
+
+    def _omni_note_paid(self):
+        """The channel says the buyer paid (Prom Payment, Rozetka's paid status)."""
+        if self.is_paid and self.sale_order_id and self.sale_order_id.state != "cancel":
+            self.sale_order_id._omni_register_collected(
+                self.paid_amount or self.amount_total,
+                self.paid_date or self.order_date or fields.Datetime.now(),
+                "channel",
+            )
+
+    # ------------------------------------------------------- status out
+    def _omni_queue_status(self, state, ttn="", carrier="", cancel_reason="", comment="",
+                           remote_status=None, picking=None):
+        """Queue telling the channel that the order moved on (a job, never in this transaction).
+
+        One job per order and status (and waybill): the same event raised
+        twice in a transaction, or while the job waits, is sent once.
+        """
+        for order in self.filtered(lambda o: o.channel_id.push_order_status):
+            state = OrderState(state)
+            order.write({"status_sync_state": "pending", "status_sync_error": False})
+            order.channel_id._omni_delay(
+                "status",
+                lambda _, o=order, s=state: _(
+                    "Send status %(status)s of order %(number)s to %(channel)s",
+                    status=s.value, number=o.external_id, channel=o.channel_id.name,
+                ),
+                priority=8,
+                suffix=f":{order.id}:{state.value}:{ttn}",
+                record=order,
+            )._omni_push_status(
+                state.value, ttn=ttn or "", carrier=carrier or "",
+                cancel_reason=cancel_reason or "", comment=comment or "",
+                remote_status=remote_status, picking_id=picking.id if picking else False,
+            )
+
+    def _omni_push_status(self, state, ttn="", carrier="", cancel_reason="", comment="",
+                          remote_status=None, picking_id=False):
+        """Job: send the status to the channel; a refusal is shown on the order with Retry."""
+        self.ensure_one()
+        self._omni_lock()
+        channel = self.channel_id._omni_in_responsible_lang()
+        record = self.env["stock.picking"].browse(picking_id) if picking_id else self
+        try:
+            with channel._omni_session(record=record) as adapter:
+                result = adapter.set_order_status(
+                    self.external_id, OrderState(state), ttn=ttn, carrier=carrier,
+                    cancel_reason=cancel_reason, comment=comment,
+                    remote_status=remote_status,
+                )
+        except cerr.OmniConnectorError as err:
+            if err.retryable:
+                raise channel._omni_translate_error(err, in_job=True) from err
+            message = channel._omni_error_text(err)
+            self.with_context(lang=channel.env.lang)._omni_status_failed(message)
+            return f"refused: {err}"
+        values = {"status_sync_state": "done", "status_sync_error": False,
+                  "last_status_sent": state}
+        if result.remote_status:
+            values["remote_status"] = result.remote_status
+        self.write(values)
+        body = channel.env._(
+            "Status %(status)s sent to %(channel)s.", status=state, channel=channel.name
+        )
+        if ttn:
+            body = channel.env._(
+                "Status %(status)s with waybill %(ttn)s sent to %(channel)s.",
+                status=state, ttn=ttn, channel=channel.name,
+            )
+        for warning in result.warnings:
+            body += f" {warning}"
+        (self.sale_order_id or self).message_post(body=body)
+        return f"{state}: {result.remote_status}"
+
+    def _omni_status_failed(self, message):
+        self.write({"status_sync_state": "error", "status_sync_error": message})
+        activity_type = self.env.ref(
+            "omni_channel_base.mail_activity_omni_attention", raise_if_not_found=False
+        )
+        if activity_type:
+            self.activity_schedule(
+                activity_type_id=activity_type.id,
+                user_id=(self.channel_id.user_id or self.env.user).id,
+                note=message,
+            )
+
+    def action_retry_status(self):
+        """Send the last status again (after fixing what the channel refused)."""
+        for order in self.filtered(lambda o: o.status_sync_state == "error"):
+            sale = order.sale_order_id
+            picking = sale.picking_ids._omni_shipped_pickings()[:1] if sale else None
+            if sale and sale.state == "cancel":
+                order._omni_queue_status(OrderState.CANCELLED)
+            elif picking:
+                picking._omni_queue_shipped()
+            elif sale and sale.state == "sale":
+                order._omni_queue_status(OrderState.CONFIRMED)
+        return True
 
     # ------------------------------------------------------------ buttons
     def action_retry(self):

@@ -16,6 +16,11 @@ class ResPartner(models.Model):
         help="The phone in international form (+380...), used to recognise the same "
         "buyer across channels.",
     )
+    omni_refused_count = fields.Integer(
+        "Refused Parcels",
+        readonly=True,
+        help="Parcels this customer refused or sent back, counted from the carrier's tracking.",
+    )
     omni_channel_ids = fields.Many2many(
         "omni.channel", compute="_compute_omni_channel_ids", string="Buys On"
     )

@@ -1,4 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from omni_connectors.core.models import OrderState
 
 
 class SaleOrder(models.Model):
@@ -13,3 +16,113 @@ class SaleOrder(models.Model):
     omni_external_order_ids = fields.One2many(
         "omni.external.order", "sale_order_id", string="Channel Orders"
     )
+    # money known to be collected, whoever collected it (the marketplace, the
+    # carrier's cash on delivery, a payment in Odoo): the fiscal and accounting
+    # addons act on it through _omni_on_money_collected
+    omni_collected_amount = fields.Monetary(
+        "Collected", copy=False, readonly=True, tracking=True,
+        help="Money for this order known to be collected from the buyer.",
+    )
+    omni_collected_date = fields.Datetime("Collected On", copy=False, readonly=True)
+    omni_collected_source = fields.Selection(
+        [
+            ("channel", "Paid on the channel"),
+            ("cod", "Cash on delivery collected"),
+            ("payment", "Payment in Odoo"),
+        ],
+        string="Collected By",
+        copy=False,
+        readonly=True,
+    )
+
+    # ----------------------------------------------------------- money events
+    def _omni_register_collected(self, amount, date=None, source="channel"):
+        """Money for the order is known to be collected; tell every addon once.
+
+        ``source``: ``channel`` (the marketplace reports it paid), ``cod`` (the
+        carrier collected cash on delivery), ``payment`` (an Odoo payment).
+        Registering the same source again changes nothing, so a repeated
+        report (a re-imported order, a tracking poll) never acts twice.
+        """
+        done = self.browse()
+        for order in self:
+            if order.omni_collected_source == source:
+                continue
+            order.write({
+                "omni_collected_amount": amount,
+                "omni_collected_date": date or fields.Datetime.now(),
+                "omni_collected_source": source,
+            })
+            label = dict(self._fields["omni_collected_source"]._description_selection(
+                self.env))[source]
+            order.message_post(body=self.env._(
+                "%(how)s: %(amount)s %(currency)s.",
+                how=label, amount=f"{amount:.2f}", currency=order.currency_id.name,
+            ))
+            done |= order
+        for order in done:
+            order._omni_on_money_collected(
+                order.omni_collected_amount, order.omni_collected_date, source
+            )
+        return done
+
+    def _omni_on_money_collected(self, amount, date, source):
+        """Hook: money for this order was collected (fiscal receipt, payment...)."""
+        return True
+
+    def _omni_parcel_refused(self, picking):
+        """The buyer refused the parcel of ``picking`` or it came back."""
+        for order in self:
+            order.message_post(body=self.env._(
+                "The parcel %(parcel)s was refused or came back.",
+                parcel=picking.carrier_tracking_ref or picking.name,
+            ))
+            partner = order.partner_id.commercial_partner_id
+            partner.sudo().omni_refused_count += 1
+            order._omni_on_parcel_refused(picking)
+        return True
+
+    def _omni_on_parcel_refused(self, picking):
+        """Hook: a parcel of this order was refused (return receipt, credit note...)."""
+        return True
+
+    # ---------------------------------------------------- status to channel
+    def _omni_channel_order(self):
+        """The external order this sale came from, if any."""
+        self.ensure_one()
+        return self.omni_external_order_ids[:1]
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        for order in self.filtered("omni_channel_id"):
+            order._omni_channel_order()._omni_queue_status(OrderState.CONFIRMED)
+        return res
+
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        if not self.env.context.get("omni_from_channel"):
+            reason = self.env.context.get("omni_cancel_reason") or ""
+            comment = self.env.context.get("omni_cancel_comment") or ""
+            for order in self.filtered("omni_channel_id"):
+                order._omni_channel_order()._omni_queue_status(
+                    OrderState.CANCELLED, cancel_reason=reason, comment=comment
+                )
+        return res
+
+    def action_omni_cancel_on_channel(self):
+        """Open the cancel wizard: the reason is one the channel accepts."""
+        self.ensure_one()
+        if not self.omni_channel_id:
+            raise UserError(self.env._("This order does not come from a sales channel."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Cancel on %(channel)s", channel=self.omni_channel_id.name),
+            "res_model": "omni.order.cancel.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sale_order_id": self.id},
+        }
+
+    @api.model
+    def _omni_status_kinds(self):
+        return [OrderState.CONFIRMED, OrderState.SHIPPED, OrderState.CANCELLED]

@@ -1,1 +1,2 @@
 from . import omni_binding_wizard
+from . import omni_order_cancel_wizard
