@@ -260,10 +260,12 @@ class DeliveryCarrier(models.Model):
         _ = self.env._
         lines = [_("Nova Poshta waybill %(number)s created.", number=waybill.number)]
         if waybill.cost is not None:
-            lines.append(_("Delivery cost: %(cost)s UAH.", cost=f"{waybill.cost:.2f}"))
+            cost = format(waybill.cost, ".2f")
+            lines.append(_("Delivery cost: %(cost)s UAH.", cost=cost))
         if getattr(waybill, "cod_method", ""):
+            amount = format(picking.np_cod_amount, ".2f")
             lines.append(_("Cash on delivery: %(amount)s UAH (%(how)s).",
-                           amount=f"{picking.np_cod_amount:.2f}",
+                           amount=amount,
                            how=dict(self._fields["novaposhta_cod_mode"]._description_selection(
                                self.env)).get(waybill.cod_method, waybill.cod_method)))
         lines += [_("Nova Poshta warns: %(warning)s", warning=w) for w in warnings]

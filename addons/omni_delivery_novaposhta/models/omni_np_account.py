@@ -42,17 +42,17 @@ class OmniNpAccount(models.Model):
     api_url = fields.Char("API URL", groups="base.group_system", default=API_URL)
     print_url = fields.Char("Print URL", groups="base.group_system", default=PRINT_URL,
                             help="The cabinet address that prints waybills and labels.")
-    sender_ref = fields.Char("Sender Ref", readonly=True, copy=False)
+    sender_ref = fields.Char(readonly=True, copy=False)
     sender_name = fields.Char("Sender", readonly=True, copy=False)
-    contact_ref = fields.Char("Contact Ref", readonly=True, copy=False)
+    contact_ref = fields.Char(readonly=True, copy=False)
     contact_name = fields.Char("Contact Person", readonly=True, copy=False)
     sender_phone = fields.Char(readonly=True, copy=False)
     payment_control_allowed = fields.Boolean(
-        "Payment Control Allowed", readonly=True,
+        readonly=True,
         help="Nova Poshta allows this sender cash on delivery with payment control "
         "(the money goes to the bank account).",
     )
-    sender_city_id = fields.Many2one("omni.np.city", "Sender City")
+    sender_city_id = fields.Many2one("omni.np.city")
     sender_warehouse_id = fields.Many2one(
         "omni.np.warehouse", "Sender Branch", domain="[('city_id', '=', sender_city_id)]"
     )
@@ -267,7 +267,8 @@ class OmniNpAccount(models.Model):
             rows.append(SQL(
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, %s, %s,"
                 " %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
-                w.ref, w.name, w.number or None, _number_int(w.number), city_ids.get(w.city_ref), w.city_ref or None,
+                w.ref, w.name, w.number or None, _number_int(w.number),
+                city_ids.get(w.city_ref), w.city_ref or None,
                 w.city_name or None, w.kind, w.short_address or None, w.index or None,
                 float(w.place_max_weight), float(w.total_max_weight), float(limits.width),
                 float(limits.height), float(limits.length), float(w.max_declared_cost), run,
@@ -299,11 +300,13 @@ class OmniNpAccount(models.Model):
 
     def _omni_np_deactivate_missing(self, run):
         self.env.cr.execute(
-            "UPDATE omni_np_warehouse SET active = false WHERE active AND sync_run IS DISTINCT FROM %s", [run]
+            "UPDATE omni_np_warehouse SET active = false"
+            " WHERE active AND sync_run IS DISTINCT FROM %s", [run]
         )
         gone = self.env.cr.rowcount
         self.env.cr.execute(
-            "UPDATE omni_np_city SET active = false WHERE active AND sync_run IS DISTINCT FROM %s", [run]
+            "UPDATE omni_np_city SET active = false"
+            " WHERE active AND sync_run IS DISTINCT FROM %s", [run]
         )
         self.env["omni.np.warehouse"].invalidate_model()
         self.env["omni.np.city"].invalidate_model()

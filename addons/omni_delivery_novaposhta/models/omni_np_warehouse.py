@@ -13,10 +13,10 @@ class OmniNpWarehouse(models.Model):
     ref = fields.Char(required=True, index=True, readonly=True)
     number = fields.Char(index=True, readonly=True)
     number_int = fields.Integer(compute="_compute_number_int", store=True)
-    city_id = fields.Many2one("omni.np.city", "City", index=True, readonly=True,
+    city_id = fields.Many2one("omni.np.city", index=True, readonly=True,
                               ondelete="set null")
     city_ref = fields.Char(readonly=True)
-    city_name = fields.Char("City Name", index="trigram", readonly=True)
+    city_name = fields.Char(index="trigram", readonly=True)
     kind = fields.Selection(
         [("branch", "Branch"), ("cargo", "Cargo branch"), ("mini", "Mini branch"),
          ("postomat", "Parcel locker")],

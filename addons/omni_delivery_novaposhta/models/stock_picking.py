@@ -20,8 +20,6 @@ STATE_MAP = {
     TrackingState.CANCELLED: ("cancelled", "canceled_shipment"),
 }
 REFUSED_STATES = ("refused", "returning", "returned")
-#: most documents Nova Poshta prints at once
-LABEL_BATCH = 100
 
 
 class StockPicking(models.Model):
@@ -242,20 +240,17 @@ class StockPicking(models.Model):
         if not pickings:
             raise UserError(self.env._("None of the selected deliveries has a Nova Poshta "
                                        "waybill."))
-        missing = pickings.filtered(lambda p: not p.np_label_id)
-        for carrier, group in missing.grouped("carrier_id").items():
-            layout = carrier.novaposhta_label_layout or "100x100"
-            for start in range(0, len(group), LABEL_BATCH):
-                chunk = group[start:start + LABEL_BATCH]
-                for picking in chunk:
-                    label = carrier.novaposhta_account_id._omni_np_call(
-                        lambda client, n=picking.carrier_tracking_ref: client.label(
-                            [n], layout=layout), record=picking)
-                    picking.np_label_id = self.env["ir.attachment"].create({
-                        "name": carrier._omni_np_label_name(picking.carrier_tracking_ref),
-                        "datas": base64.b64encode(label), "res_model": "stock.picking",
-                        "res_id": picking.id, "mimetype": "application/pdf",
-                    })
+        for picking in pickings.filtered(lambda p: not p.np_label_id):
+            carrier = picking.carrier_id
+            number, layout = picking.carrier_tracking_ref, carrier.novaposhta_label_layout
+            label = carrier.novaposhta_account_id._omni_np_call(
+                lambda client, n=number, lay=layout: client.label([n], layout=lay or "100x100"),
+                record=picking)
+            picking.np_label_id = self.env["ir.attachment"].create({
+                "name": carrier._omni_np_label_name(number),
+                "datas": base64.b64encode(label), "res_model": "stock.picking",
+                "res_id": picking.id, "mimetype": "application/pdf",
+            })
         if len(pickings) == 1:
             attachment = pickings.np_label_id
         else:
