@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 SIMULATORS = {
     "generic": "omni_sandbox.generic:GenericChannelSimulator",
     "checkbox": "omni_sandbox.checkbox:CheckboxSimulator",
+    "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
 }
 
 
