@@ -20,9 +20,8 @@ import sys
 import threading
 import time
 
-import requests
-
 import _common as bc
+import requests
 from planning_cost import clone
 
 NAME = "shop_api"
