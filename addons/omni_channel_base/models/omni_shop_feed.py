@@ -158,9 +158,13 @@ class OmniShopFeed(models.Model):
         default = channel._omni_channel_rules()
         currency = channel.currency_id or company.currency_id
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        # records taken from the recordset keep its prefetch set: one query per
+        # field for all products, not one per product
+        by_id = {product.id: product for product in products}
+
         def offers():
             for _bid, pid, key, override, buf, zero, mx, pct in rows:
-                product = products.browse(pid)
+                product = by_id[pid]
                 rules = QtyRules(buf, zero, mx, pct) if override else default
                 quantity = rules.apply(available[pid]) if product.is_storable else 1
                 yield FeedOffer(
