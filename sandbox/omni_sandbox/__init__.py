@@ -26,6 +26,7 @@ SIMULATORS = {
     "generic": "omni_sandbox.generic:GenericChannelSimulator",
     "checkbox": "omni_sandbox.checkbox:CheckboxSimulator",
     "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
+    "shop": "omni_sandbox.shop:ShopSimulator",
 }
 
 
