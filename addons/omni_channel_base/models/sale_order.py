@@ -59,9 +59,10 @@ class SaleOrder(models.Model):
             })
             label = dict(self._fields["omni_collected_source"]._description_selection(
                 self.env))[source]
+            shown = f"{amount:.2f}"
             order.message_post(body=self.env._(
                 "%(how)s: %(amount)s %(currency)s.",
-                how=label, amount=f"{amount:.2f}", currency=order.currency_id.name,
+                how=label, amount=shown, currency=order.currency_id.name,
             ))
             done |= order
         for order in done:
