@@ -63,6 +63,17 @@ def _int_param(name, default, low, high):
     return number
 
 
+def _body():
+    """The request body, cached: Odoo replays a request after a serialization
+    failure, and the replay must read the same body again (an uncached stream
+    is empty the second time, and the order would be refused as unreadable)."""
+    httprequest = request.httprequest
+    if (httprequest.content_length or 0) > MAX_ORDER_BODY:
+        raise OmniShopApiError(413, "too_large",
+                               f"a request body is at most {MAX_ORDER_BODY} bytes")
+    return httprequest.get_data(cache=True)
+
+
 class OmniShopController(http.Controller):
     def _call(self, channel_id, work):
         """Authenticate the key, run ``work(channel)``, answer JSON; nothing half-applied."""
@@ -109,7 +120,7 @@ class OmniShopController(http.Controller):
                 csrf=False, save_session=False)
     def post_order(self, channel_id, **_params):
         def work(channel):
-            body = request.httprequest.get_data(cache=False)
+            body = _body()
             if len(body) > MAX_ORDER_BODY:
                 raise OmniShopApiError(413, "too_large",
                                        f"an order body is at most {MAX_ORDER_BODY} bytes")
@@ -143,7 +154,7 @@ class OmniShopController(http.Controller):
     def order_status(self, channel_id, order_id, **_params):
         def work(channel):
             try:
-                data = json.loads(request.httprequest.get_data(cache=False) or b"{}")
+                data = json.loads(_body() or b"{}")
             except (ValueError, RecursionError):
                 raise OmniShopApiError(400, "invalid_json", "the body is not JSON") from None
             return 200, channel._omni_shop_change_status(order_id, data)
@@ -165,6 +176,14 @@ class OmniShopController(http.Controller):
             return request.not_found()
         if not feed.content_hash:
             feed._omni_build()  # first request before the first build
+        if request.httprequest.if_none_match.contains(feed.content_hash):
+            # unchanged: answered from the hash alone, the file is not opened
+            response = request.make_response(b"", status=304)
+            response.set_etag(feed.content_hash)
+            response.last_modified = feed.changed_at
+            response.cache_control.max_age = 0
+            response.cache_control.private = True
+            return response
         stream = request.env["ir.binary"]._record_to_stream(feed, "data")
         stream.mimetype = "application/xml; charset=utf-8"
         stream.download_name = "feed.xml"
