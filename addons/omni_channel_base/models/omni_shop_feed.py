@@ -53,6 +53,13 @@ class OmniShopFeed(models.Model):
     changed_at = fields.Datetime("Content Changed On", readonly=True, copy=False)
     built_at = fields.Datetime("Built On", readonly=True, copy=False)
     build_seconds = fields.Float("Build Time (s)", readonly=True, digits=(16, 2))
+    rebuild_interval = fields.Integer(
+        "Rebuild at Most Every (s)",
+        default=60,
+        help="Changes reach the feed at most this often: rebuilding a large catalogue "
+        "after each sale would take the server's time from the orders, and importers "
+        "read feeds every few minutes at best.",
+    )
     offer_count = fields.Integer("Offers", readonly=True)
     size_bytes = fields.Integer("Size (bytes)", readonly=True)
 
@@ -73,15 +80,22 @@ class OmniShopFeed(models.Model):
             str(self.sudo().token or "").encode(), str(token).encode())
 
     # ------------------------------------------------------------ queueing
-    def _omni_enqueue_build(self):
+    def _omni_enqueue_build(self, now=False):
+        """One coalesced rebuild job per feed, at most one per ``rebuild_interval``
+        (a waiting job with the same key absorbs the later changes); ``now``
+        for a rebuild asked by a user."""
         for feed in self.filtered("active"):
             channel = feed.channel_id
+            eta = channel.sync_delay
+            if not now and feed.built_at and feed.rebuild_interval > 0:
+                since = (fields.Datetime.now() - feed.built_at).total_seconds()
+                eta = max(eta, int(feed.rebuild_interval - since))
             channel._omni_delay(
                 "feed",
                 lambda _, f=feed: _("Rebuild price-list feed %(feed)s of %(channel)s",
                                     feed=f.name, channel=f.channel_id.name),
                 priority=30,
-                eta=channel.sync_delay,
+                eta=eta,
                 suffix=f":{feed.id}",
                 record=feed,
             )._omni_build()
@@ -98,7 +112,7 @@ class OmniShopFeed(models.Model):
         return feeds
 
     def action_rebuild(self):
-        self._omni_enqueue_build()
+        self._omni_enqueue_build(now=True)
         return True
 
     def action_new_token(self):
@@ -148,12 +162,7 @@ class OmniShopFeed(models.Model):
         products = self.env["product.product"].with_context(lang=lang).browse(
             [row[1] for row in rows])
         available = channel._omni_available_to_sell(products)
-        prices = {}
-        if channel.pricelist_id and products:
-            prices = channel._omni_gross_prices(
-                products, channel.pricelist_id._get_products_price(products, 1.0))
-        list_prices = channel._omni_gross_prices(
-            products, {p.id: p.lst_price for p in products}) if products else {}
+        prices, list_prices = channel._omni_shop_prices(products)
         pictures = self._omni_pictures(products)
         default = channel._omni_channel_rules()
         currency = channel.currency_id or company.currency_id
