@@ -161,8 +161,14 @@ class OmniChannel(models.Model):
     def _omni_gross_prices(self, products, prices):
         """Pricelist prices with the taxes the buyer pays on top of them."""
         gross = dict(prices)
+        if not self.prices_include_tax:
+            return gross  # no tax is ever added on top (_omni_excluded_taxes)
+        excluded = {}  # per set of taxes, not per product: catalogues share a few
         for product in products:
-            taxes = self._omni_excluded_taxes(product.taxes_id)
+            product_taxes = product.product_tmpl_id.taxes_id
+            if product_taxes._ids not in excluded:
+                excluded[product_taxes._ids] = self._omni_excluded_taxes(product_taxes)
+            taxes = excluded[product_taxes._ids]
             if taxes and product.id in gross:
                 gross[product.id] = taxes.compute_all(
                     gross[product.id], self.currency_id, 1.0, product

@@ -114,12 +114,7 @@ class OmniChannel(models.Model):
         products = bindings.product_id
         available = self._omni_available_to_sell(products)
         default = self._omni_channel_rules()
-        prices = {}
-        if self.pricelist_id and products:
-            prices = self._omni_gross_prices(
-                products, self.pricelist_id._get_products_price(products, 1.0))
-        list_prices = self._omni_gross_prices(
-            products, {p.id: p.lst_price for p in products}) if products else {}
+        prices, list_prices = self._omni_shop_prices(products)
         currency = self.currency_id or self.company_id.currency_id
         result = []
         for binding in bindings:
@@ -142,6 +137,39 @@ class OmniChannel(models.Model):
                 "changed_at": fields.Datetime.to_string(changed) + "Z",
             })
         return result
+
+    def _omni_shop_prices(self, products):
+        """``(prices, list prices)`` of ``products`` as buyers pay them, taxes on top
+        where the channel's prices include them; ``{}`` for prices without a pricelist.
+
+        Read in batch: when no rule of the channel's pricelist applies to any of
+        ``products``, the pricelist's price is the sales price with the variant's
+        extras (``lst_price``) in the pricelist's currency, which Odoo would
+        otherwise compute product by product.
+        """
+        self.ensure_one()
+        if not products:
+            return {}, {}
+        # lst_price without its per-record compute: the template's price and the
+        # variant's extras, read in batch
+        list_prices = {product.id: product.product_tmpl_id.list_price + product.price_extra
+                       for product in products}
+        prices = {}
+        pricelist = self.pricelist_id
+        if pricelist:
+            now = fields.Datetime.now()
+            if pricelist._get_applicable_rules(products, now):
+                prices = pricelist._get_products_price(products, 1.0, date=now)
+            else:
+                currency, company = pricelist.currency_id, self.company_id
+                prices = {}
+                for product in products:
+                    source = product.product_tmpl_id.currency_id
+                    prices[product.id] = source._convert(
+                        list_prices[product.id], currency, company, now, round=False
+                    ) if source != currency else list_prices[product.id]
+            prices = self._omni_gross_prices(products, prices)
+        return prices, self._omni_gross_prices(products, list_prices)
 
     def _omni_shop_offer_page(self, page, per_page, changed_since=None):
         self.ensure_one()
