@@ -6,3 +6,4 @@ from . import test_backend
 from . import test_status_out
 from . import test_hardening
 from . import test_shop_api
+from . import test_shop_concurrency
