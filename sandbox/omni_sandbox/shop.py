@@ -141,11 +141,17 @@ class ShopSimulator(Simulator):
 
     # -- calling Odoo ------------------------------------------------------------
 
-    def _api(self, method, path, **kwargs):
+    def _api(self, method, path, headers=None, **kwargs):
+        if not self.odoo_url:
+            raise HttpError(409, {"error": "no Odoo URL: start the simulator with --odoo-url"})
         url = f"{self.odoo_url}/omni/shop/{self.channel_id}{path}"
-        headers = {"X-Api-Key": self.api_key}
-        return self.http.request(method, url, headers=headers, timeout=self.api_timeout,
-                                 **kwargs)
+        try:
+            return self.http.request(method, url, timeout=self.api_timeout,
+                                     headers={"X-Api-Key": self.api_key, **(headers or {})},
+                                     **kwargs)
+        except requests.RequestException as err:
+            raise HttpError(502, {"error": f"cannot reach Odoo at {self.odoo_url}: "
+                                           f"{type(err).__name__}"}) from err
 
     def pull_offers(self, changed_since=None, per_page=200):
         """Every offer Odoo lists, page by page; stored as the shop's own."""
@@ -155,7 +161,9 @@ class ShopSimulator(Simulator):
             if changed_since:
                 params["changed_since"] = changed_since
             resp = self._api("GET", "/offers", params=params)
-            resp.raise_for_status()
+            if resp.status_code != 200:
+                raise HttpError(502, {"error": f"Odoo answered {resp.status_code}",
+                                      "answer": resp.text[:500]})
             data = resp.json()
             offers.extend(data["offers"])
             page = data.get("next_page")
