@@ -89,10 +89,11 @@ def build(env, n):
 
 
 def order(i):
-    # every 40th product of the catalogue has no stock (quantity mod(g, 40)): an
-    # order for one rightly stays a quotation (needs attention), so none is chosen
-    number = (i * 7) % 1000
-    number += 1 if number and number % 40 == 0 else 0
+    # one unit of a different product per order (for up to 997 orders); every 40th
+    # product of the catalogue has no stock (quantity mod(g, 40)) and an order for
+    # it rightly stays a quotation (needs attention), so none of them is chosen
+    number = 1 + (i * 7) % 997
+    number += 1001 if number % 40 == 0 else 0
     return {"id": f"B-{i}", "status": "new",
             "customer": {"name": f"Покупець {i}", "phone": f"+38067{1000000 + i}"},
             "payment": {"method": "cod"},

@@ -56,9 +56,10 @@ class OmniShopFeed(models.Model):
     rebuild_interval = fields.Integer(
         "Rebuild at Most Every (s)",
         default=60,
-        help="Changes reach the feed at most this often: rebuilding a large catalogue "
-        "after each sale would take the server's time from the orders, and importers "
-        "read feeds every few minutes at best.",
+        help="Changes reach the feed at most this often (and a feed that takes long "
+        "to build waits ten times its build time): rebuilding a large catalogue after "
+        "each sale would take the server's time from the orders, and importers read "
+        "feeds every few minutes at best.",
     )
     offer_count = fields.Integer("Offers", readonly=True)
     size_bytes = fields.Integer("Size (bytes)", readonly=True)
@@ -81,15 +82,22 @@ class OmniShopFeed(models.Model):
 
     # ------------------------------------------------------------ queueing
     def _omni_enqueue_build(self, now=False):
-        """One coalesced rebuild job per feed, at most one per ``rebuild_interval``
-        (a waiting job with the same key absorbs the later changes); ``now``
-        for a rebuild asked by a user."""
+        """One coalesced rebuild job per feed (a waiting job with the same key
+        absorbs the later changes), at most one per ``rebuild_interval`` and
+        never more than a tenth of the time spent building: a feed that takes
+        20 s waits at least 200 s between rebuilds. ``now``: asked by a user."""
         for feed in self.filtered("active"):
             channel = feed.channel_id
             eta = channel.sync_delay
             if not now and feed.built_at and feed.rebuild_interval > 0:
+                interval = max(feed.rebuild_interval, 10 * feed.build_seconds)
                 since = (fields.Datetime.now() - feed.built_at).total_seconds()
-                eta = max(eta, int(feed.rebuild_interval - since))
+                eta = max(eta, int(interval - since))
+            key = channel._omni_job_key("feed", f":{feed.id}")
+            if now:  # a rebuild waiting for its interval is brought forward
+                self.env["queue.job"].sudo().search(
+                    [("identity_key", "=", key), ("state", "=", "pending")]
+                ).write({"eta": False})
             channel._omni_delay(
                 "feed",
                 lambda _, f=feed: _("Rebuild price-list feed %(feed)s of %(channel)s",

@@ -7,3 +7,4 @@ from . import test_status_out
 from . import test_hardening
 from . import test_shop_api
 from . import test_shop_concurrency
+from . import test_shop_feed_schedule
