@@ -10,6 +10,7 @@ class Website(models.Model):
         domain="[('channel_type', '=', 'shop'), ('company_id', '=', company_id)]",
         check_company=True,
         ondelete="restrict",
+        groups="sales_team.group_sale_salesman",
         help="The own-shop channel this website's orders carry, so that the channel "
         "reports count them. Its stock is Odoo's own: nothing is pushed to it.",
     )
