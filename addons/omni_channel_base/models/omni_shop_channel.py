@@ -172,10 +172,7 @@ class OmniChannel(models.Model):
         self.ensure_one()
         if not products:
             return {}, {}
-        # lst_price without its per-record compute: the template's price and the
-        # variant's extras, read in batch
-        list_prices = {product.id: product.product_tmpl_id.list_price + product.price_extra
-                       for product in products}
+        list_prices, currencies = self._omni_shop_list_prices(products)
         prices = {}
         pricelist = self.pricelist_id
         if pricelist:
@@ -184,14 +181,49 @@ class OmniChannel(models.Model):
                 prices = pricelist._get_products_price(products, 1.0, date=now)
             else:
                 currency, company = pricelist.currency_id, self.company_id
-                prices = {}
-                for product in products:
-                    source = product.product_tmpl_id.currency_id
-                    prices[product.id] = source._convert(
-                        list_prices[product.id], currency, company, now, round=False
-                    ) if source != currency else list_prices[product.id]
+                Currency = self.env["res.currency"]
+                prices = {
+                    pid: Currency.browse(currencies[pid])._convert(
+                        price, currency, company, now, round=False)
+                    if currencies[pid] != currency.id else price
+                    for pid, price in list_prices.items()
+                }
             prices = self._omni_gross_prices(products, prices)
         return prices, self._omni_gross_prices(products, list_prices)
+
+    def _omni_shop_list_prices(self, products):
+        """``({product id: lst_price}, {product id: currency id})`` in one query.
+
+        What ``lst_price`` and the product's ``currency_id`` compute record by
+        record: the template's sales price plus the variant's attribute extras
+        (no unit of measure asked), in the currency of the product's company or
+        else of the main company.
+        """
+        for model in ("product.template", "product.product",
+                      "product.template.attribute.value"):
+            self.env[model].flush_model()
+        main_currency = self.env["res.company"]._get_main_company().currency_id.id
+        self.env.cr.execute(
+            """
+            SELECT p.id, COALESCE(t.list_price, 0) + COALESCE((
+                       SELECT SUM(v.price_extra)
+                         FROM product_variant_combination c
+                         JOIN product_template_attribute_value v
+                           ON v.id = c.product_template_attribute_value_id
+                        WHERE c.product_product_id = p.id), 0),
+                   rc.currency_id
+              FROM product_product p
+              JOIN product_template t ON t.id = p.product_tmpl_id
+              LEFT JOIN res_company rc ON rc.id = t.company_id
+             WHERE p.id = ANY(%s)
+            """,
+            [list(products.ids)],
+        )
+        list_prices, currencies = {}, {}
+        for pid, price, currency_id in self.env.cr.fetchall():
+            list_prices[pid] = price
+            currencies[pid] = currency_id or main_currency
+        return list_prices, currencies
 
     def _omni_shop_offer_page(self, page, per_page, changed_since=None):
         self.ensure_one()
