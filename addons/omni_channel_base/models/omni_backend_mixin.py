@@ -324,7 +324,8 @@ class OmniBackendMixin(models.AbstractModel):
         unreachable, failing on its side), after the wait the service named,
         within the ``retry_after_cap`` setting.
         """
-        message = self._omni_error_text(err)
+        # in a job the message lands on the card and the job list: the responsible's words
+        message = (self._omni_in_responsible_lang() if in_job else self)._omni_error_text(err)
         if in_job and getattr(err, "retryable", False):
             seconds = getattr(err, "retry_after", None)
             if seconds:

@@ -382,7 +382,7 @@ class OmniExternalOrder(models.Model):
         }
         raise OmniMappingError(
             sentences[first.code] % {"value": first.value, "where": where}
-            + " " + _("Check the order on the channel, then press Retry (or fix it here)."),
+            + " " + _("Have the order corrected on the channel, then press Retry."),
             "; ".join(f"{p.code} {p.field} line={p.line} value={p.value}" for p in problems),
         )
 
