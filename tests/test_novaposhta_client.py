@@ -280,6 +280,17 @@ def test_labels_are_real_pdfs_in_every_layout(client, sim, calls):
     assert any("/apiKey/***" in c.url for c in calls)
 
 
+def test_labels_of_many_waybills_in_one_request(client, sim, calls):
+    first = client.create_waybill(_shipment(client, sim), "LBL-A")
+    second = client.create_waybill(_shipment(client, sim), "LBL-B")
+    del calls[:]
+    pdf = client.label([first.number, second.number], layout="100x100")
+    assert pdf.startswith(b"%PDF")
+    assert first.number.encode() in pdf and second.number.encode() in pdf
+    assert len(calls) == 1
+    assert f"/orders/{first.number},{second.number}/" in calls[0].url
+
+
 def test_label_of_unknown_number_is_an_error(client, sim):
     with pytest.raises(Exception, match="404|PDF"):
         client.label(["20450000999999"])

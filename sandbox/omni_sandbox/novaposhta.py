@@ -927,9 +927,12 @@ class NovaPoshtaSimulator(Simulator):
             return html_reply("<html><body>Доступ заборонено</body></html>", status=403)
         if match.group("type") not in ("pdf", "pdf8", "html"):
             return html_reply("<html><body>Type should be html or pdf</body></html>")
+        idents = match.group("ids").split(",")
+        if len(idents) > 1 and "/orders[]/" in req.path:  # many: "orders/{a,b}", no "[]"
+            return self.not_found_reply(req)
         numbers = []
         with self.lock:
-            for ident in match.group("ids").split(","):
+            for ident in idents:
                 number = ident if ident in self.documents else self.refs.get(ident)
                 if number is None or self.documents[number]["StateId"] == "2":
                     return self.not_found_reply(req)
