@@ -415,7 +415,8 @@ class StockPicking(models.Model):
         except Exception as err:  # another addon's hook: keep the state, retry the event
             _logger.exception("Nova Poshta: event of %s failed", self.name)
             self.write({"np_tracking_done": False, "np_tracking_flag": self.env._(
-                "The state was applied but what follows from it failed: %(error)s",
+                "The new state is kept, but what follows from it failed and is retried "
+                "at the next refresh: %(error)s",
                 error=str(err))})
 
     def _omni_np_cod_collected(self, status):
