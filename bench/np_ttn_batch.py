@@ -65,7 +65,9 @@ def setup(registry, sim, args):
         account = env["omni.np.account"].create({
             "name": "Bench", "api_key": sim.api_key, "api_url": sim.url, "print_url": sim.url,
         })
+        cr.commit()  # the directory job writes its progress in its own transaction
         account._omni_np_sync_directory()
+        cr.commit()
         account.action_load_sender()
         City = env["omni.np.city"]
         kyiv, lviv = City.search([("name", "=", "Київ")]), City.search([("name", "=", "Львів")])
