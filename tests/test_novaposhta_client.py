@@ -1,5 +1,6 @@
 """Nova Poshta client against the Nova Poshta simulator, over real HTTP on loopback."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -312,3 +313,19 @@ def test_reads_are_retried_after_a_5xx(client, sim, sleeps):
     sim.faults.add("status", status=502, match={"calledMethod": "getCities"})
     cities, total = client.cities(limit=5)
     assert total == 40 and len(sleeps.calls) == 1
+
+
+def test_sender_contact_persons_and_unknown_contact_refused(client, sim):
+    sim.sender_contacts.append({
+        "Ref": "second-contact", "Description": "Шевченко Тарас Григорович",
+        "Phones": "380672223344", "Email": "", "FirstName": "Тарас", "LastName": "Шевченко",
+        "MiddleName": "Григорович"})
+    sender = client.counterparties("Sender")[0]
+    contacts = client.contact_persons(sender.ref)
+    assert [c.ref for c in contacts][1:] == ["second-contact"]
+    assert contacts[1].phone == "380672223344"
+    shipment = _shipment(client, sim)
+    wrong = dataclasses.replace(shipment, sender=dataclasses.replace(
+        shipment.sender, contact_ref="nobody"))
+    with pytest.raises(Exception, match="ContactSender not found"):
+        client.create_waybill(wrong, "CS-1")

@@ -258,3 +258,28 @@ class TestNovaPoshta(NovaPoshtaCase):
         attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3][:-14]))
         for picking in pickings:
             self.assertIn(picking.carrier_tracking_ref.encode(), attachment.raw)
+
+    def test_sender_contact_chosen_goes_on_the_waybill(self):
+        self.assertEqual(len(self.account.contact_ids), 1)
+        self.assertEqual(self.account.contact_id, self.account.contact_ids)
+        self.sim.sender_contacts.append({
+            "Ref": "second-contact", "Description": "Шевченко Тарас Григорович",
+            "Phones": "380672223344", "Email": "", "FirstName": "Тарас",
+            "LastName": "Шевченко", "MiddleName": "Григорович"})
+        first = self.account.contact_id
+        self.account.action_load_sender()
+        self.assertEqual(len(self.account.contact_ids), 2)
+        self.assertEqual(self.account.contact_id, first, "the chosen contact is kept")
+        second = self.account.contact_ids - first
+        self.account.contact_id = second
+        self.assertEqual((self.account.contact_ref, self.account.sender_phone),
+                         ("second-contact", "380672223344"))
+        picking = self.make_picking()
+        picking.action_omni_np_create_ttn()
+        props = self.sim.documents[picking.carrier_tracking_ref]["props"]
+        self.assertEqual(props["ContactSender"], "second-contact")
+        self.assertEqual(props["SendersPhone"], "380672223344")
+        self.sim.sender_contacts.pop()  # no longer listed by Nova Poshta
+        self.account.action_load_sender()
+        self.assertFalse(second.active)
+        self.assertEqual(self.account.contact_id, first)
