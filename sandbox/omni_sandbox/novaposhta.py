@@ -284,6 +284,8 @@ class NovaPoshtaSimulator(Simulator):
             "Phones": "380501112233", "Email": "shop@example.com", "FirstName": "Олена",
             "LastName": "Коваленко", "MiddleName": "Петрівна",
         }
+        #: the sender's contact persons (tests may add some)
+        self.sender_contacts = [self.sender_contact]
         self.options = {"CanAfterpaymentOnGoodsCost": self.payment_control,
                         "CanMoneyTransfer": self.money_transfer}
         self.recipient_ref = _uuid(self.seed, "recipient")
@@ -414,7 +416,7 @@ class NovaPoshtaSimulator(Simulator):
     def np_Counterparty_getCounterpartyContactPersons(self, props):  # noqa: N802
         if props.get("Ref") != self.sender["Ref"]:
             raise _NpRefusal(["Counterparty not found"], ["20000300000"])
-        return self.envelope([self.sender_contact], total=1)
+        return self.envelope(list(self.sender_contacts), total=len(self.sender_contacts))
 
     def np_Counterparty_getCounterpartyAddresses(self, props):  # noqa: N802
         branch = self.directory["wh_by_city"][self.sender["City"]][0]
@@ -555,8 +557,7 @@ class NovaPoshtaSimulator(Simulator):
         if weight < 0.1:
             refuse("Weight is invalid", "20000200373")
         self._number(props, "Cost", "20000200118")
-        if props["Sender"] != self.sender["Ref"]:
-            refuse("Sender not found", "20000300000")
+        self._validate_sender(props, refuse)
         if by_text:
             self._validate_by_text(props, refuse)
         else:
@@ -566,6 +567,12 @@ class NovaPoshtaSimulator(Simulator):
             raise _NpRefusal(errors, codes)
         self._validate_postomat(props, weight)
         self._validate_cod(props)
+
+    def _validate_sender(self, props, refuse):
+        if props["Sender"] != self.sender["Ref"]:
+            refuse("Sender not found", "20000300000")
+        if props.get("ContactSender") not in {c["Ref"] for c in self.sender_contacts}:
+            refuse("ContactSender not found", "20000300000")
 
     def _validate_by_text(self, props, refuse):
         name = str(props.get("RecipientName") or "")
@@ -927,9 +934,12 @@ class NovaPoshtaSimulator(Simulator):
             return html_reply("<html><body>Доступ заборонено</body></html>", status=403)
         if match.group("type") not in ("pdf", "pdf8", "html"):
             return html_reply("<html><body>Type should be html or pdf</body></html>")
+        idents = match.group("ids").split(",")
+        if len(idents) > 1 and "/orders[]/" in req.path:  # many: "orders/{a,b}", no "[]"
+            return self.not_found_reply(req)
         numbers = []
         with self.lock:
-            for ident in match.group("ids").split(","):
+            for ident in idents:
                 number = ident if ident in self.documents else self.refs.get(ident)
                 if number is None or self.documents[number]["StateId"] == "2":
                     return self.not_found_reply(req)

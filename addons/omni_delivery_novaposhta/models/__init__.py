@@ -1,4 +1,5 @@
 from . import omni_np_account
+from . import omni_np_sender_contact
 from . import omni_np_city
 from . import omni_np_warehouse
 from . import delivery_carrier

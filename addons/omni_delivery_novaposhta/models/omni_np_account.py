@@ -44,8 +44,16 @@ class OmniNpAccount(models.Model):
                             help="The cabinet address that prints waybills and labels.")
     sender_ref = fields.Char(readonly=True, copy=False)
     sender_name = fields.Char("Sender", readonly=True, copy=False)
+    contact_id = fields.Many2one(
+        "omni.np.sender.contact", "Contact Person", copy=False, tracking=True,
+        domain="[('account_id', '=', id)]",
+        help="Who hands the parcels over, printed on the waybills with the phone; the list "
+        "comes with Load Sender.",
+    )
+    contact_ids = fields.One2many("omni.np.sender.contact", "account_id", "Contact Persons",
+                                  readonly=True)
     contact_ref = fields.Char(readonly=True, copy=False)
-    contact_name = fields.Char("Contact Person", readonly=True, copy=False)
+    contact_name = fields.Char(readonly=True, copy=False)
     sender_phone = fields.Char(readonly=True, copy=False)
     payment_control_allowed = fields.Boolean(
         readonly=True,
@@ -73,6 +81,26 @@ class OmniNpAccount(models.Model):
         for account in self:
             account.city_count = cities
             account.warehouse_count = warehouses
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._omni_np_contact_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._omni_np_contact_vals(vals))
+
+    def _omni_np_contact_vals(self, vals):
+        """The chosen contact person's ref, name and phone go with it."""
+        if "contact_id" in vals:
+            contact = self.env["omni.np.sender.contact"].browse(vals["contact_id"])
+            vals = dict(vals, contact_ref=contact.ref or False,
+                        contact_name=contact.name or False, sender_phone=contact.phone or False)
+        return vals
+
+    @api.onchange("contact_id")
+    def _onchange_contact_id(self):
+        self.update({key: value for key, value in self._omni_np_contact_vals(
+            {"contact_id": self.contact_id.id}).items() if key != "contact_id"})
 
     @api.onchange("sender_city_id")
     def _onchange_sender_city_id(self):
@@ -139,7 +167,7 @@ class OmniNpAccount(models.Model):
             sender = senders[0]
             contacts = client.contact_persons(sender.ref)
             options = client.counterparty_options(sender.ref)
-            return sender, contacts[:1], options
+            return sender, contacts, options
 
         sender, contacts, options = self._omni_np_call(load)
         vals = {
@@ -147,14 +175,34 @@ class OmniNpAccount(models.Model):
             "sender_name": sender.name,
             "payment_control_allowed": bool(options.get("CanAfterpaymentOnGoodsCost")),
         }
-        if contacts:
-            vals.update(contact_ref=contacts[0].ref, contact_name=contacts[0].name,
-                        sender_phone=contacts[0].phone)
+        listed = self._omni_np_store_contacts(contacts)
+        if listed and self.contact_id not in listed:
+            vals["contact_id"] = listed[0].id
+        elif self.contact_id:
+            vals["contact_id"] = self.contact_id.id  # its name or phone may have changed
         city = self.env["omni.np.city"].search([("ref", "=", sender.city_ref)], limit=1)
         if city and not self.sender_city_id:
             vals["sender_city_id"] = city.id
         self.write(vals)
         return True
+
+    def _omni_np_store_contacts(self, contacts):
+        """Upsert the sender's contact persons by ref; those no longer listed are archived."""
+        self.ensure_one()
+        Contact = self.env["omni.np.sender.contact"].with_context(active_test=False)
+        known = {c.ref: c for c in Contact.search([("account_id", "=", self.id)])}
+        listed = Contact.browse()
+        for person in contacts:
+            vals = {"name": person.name, "phone": person.phone or False,
+                    "email": person.email or False, "active": True}
+            contact = known.get(person.ref)
+            if contact:
+                contact.write(vals)
+            else:
+                contact = Contact.create(dict(vals, account_id=self.id, ref=person.ref))
+            listed |= contact
+        (Contact.browse([c.id for c in known.values()]) - listed).write({"active": False})
+        return listed
 
     def action_sync_directory(self):
         """Queue the load of cities and branches (a job; progress shows on the account)."""

@@ -555,6 +555,8 @@ class NovaPoshtaClient(CarrierClient):
 
     def _label(self, numbers, fmt, layout):
         template, pdf_type = LABEL_PATHS[layout]
+        if len(numbers) > 1:  # many documents in one PDF: a comma list, no "[]"
+            template = template.replace("/orders[]/", "/orders/")
         path = template.format(ids=",".join(numbers), fmt=pdf_type if fmt == "pdf" else fmt)
         if layout == "100x100":
             path += "/zebra"
