@@ -53,6 +53,12 @@ class OmniChannel(models.Model):
         "the most recently changed order is still the one last seen. Two changes within "
         "one second can hide each other; the full check catches them.",
     )
+    rozetka_batch_limit = fields.Integer(
+        "Items per Update",
+        default=100,
+        help="Stock and price changes are sent to Rozetka in updates of at most this many "
+        "items. Rozetka documents no limit; clients use 100 to 500.",
+    )
     rozetka_old_pricelist_id = fields.Many2one(
         "product.pricelist",
         string="Crossed-out Price From",
@@ -99,6 +105,7 @@ class OmniChannel(models.Model):
             "language": language,
             "first_import_days": self.order_import_days,
             "full_check_every": self.rozetka_full_check_every,
+            "batch_limit": max(1, self.rozetka_batch_limit or 100),
             "default_cancel_reason": int(self.rozetka_cancel_reason)
             if self.rozetka_cancel_reason else None,
             "rate_limiter": self._omni_rate_limiter(),

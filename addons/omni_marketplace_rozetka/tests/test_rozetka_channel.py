@@ -214,6 +214,16 @@ class TestRozetkaChannel(RozetkaChannelCase):
         self.run_jobs()
         self.assertEqual(self.sim.item("SKU-0")["stock_quantity"], 9)
 
+    def test_updates_respect_the_batch_limit(self):
+        self.channel.rozetka_batch_limit = 2
+        for product in self.products:
+            self.set_stock(product, 7)
+        self.sim.requests.clear()
+        self.run_jobs()
+        updates = [r for r in self.sim.requests if r["path"] == "/items/mass-update"]
+        self.assertEqual(len(updates), 2)  # 3 items, 2 per update
+        self.assertEqual([self.shown(self.sim, p) for p in self.products], [7, 7, 7])
+
     def test_price_jump_is_held_on_the_binding(self):
         self.products[1].list_price = 1000.0  # ten times the current price
         self.run_jobs()
