@@ -273,3 +273,17 @@ class TestRozetkaChannel(RozetkaChannelCase):
             [("backend_model", "=", "omni.channel"), ("backend_id", "=", self.channel.id)])
         self.assertTrue(token.token)
         self.assertNotIn(token.token, text)
+
+    def test_expired_session_is_renewed_and_kept_for_every_job(self):
+        Token = self.env["omni.channel.token"].sudo()
+        domain = [("backend_model", "=", "omni.channel"), ("backend_id", "=", self.channel.id)]
+        first = Token.search(domain).token
+        self.assertTrue(first, "the setUp push signed in and kept the session")
+        logins = self.sim.logins
+        self.sim.expire_tokens()
+        self.place()
+        external = self.import_orders()
+        self.assertEqual(external.state, "imported")
+        self.assertEqual(self.sim.logins, logins + 1, "signed in once more, not per call")
+        Token.invalidate_model()
+        self.assertNotEqual(Token.search(domain).token, first)
