@@ -27,6 +27,7 @@ SIMULATORS = {
     "checkbox": "omni_sandbox.checkbox:CheckboxSimulator",
     "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
     "shop": "omni_sandbox.shop:ShopSimulator",
+    "rozetka": "omni_sandbox.rozetka:RozetkaSimulator",
 }
 
 
