@@ -75,10 +75,9 @@ class OmniChannel(models.Model):
     )
 
     @api.model
-    def _omni_secret_fields(self):
+    def _omni_public_fields(self):
         """The login and the URL are administrator-only settings, not secrets."""
-        return [name for name in super()._omni_secret_fields()
-                if name not in ("rozetka_login", "rozetka_api_url")]
+        return super()._omni_public_fields() | {"rozetka_login", "rozetka_api_url"}
 
     # ------------------------------------------------------------- defaults
     @api.onchange("channel_type")

@@ -9,28 +9,13 @@ class OmniExternalOrder(models.Model):
     _inherit = "omni.external.order"
 
     rozetka_status_name = fields.Char("Rozetka Status", readonly=True)
-    rozetka_dont_call_back = fields.Boolean(
-        "Buyer Asked Not to Call", readonly=True,
-        help="Rozetka's callback_off: confirm the order without calling the buyer.",
-    )
-    rozetka_warehouse_number = fields.Char("Branch Number", readonly=True)
-    recipient_first_name = fields.Char(readonly=True)
-    recipient_last_name = fields.Char(readonly=True)
-    recipient_middle_name = fields.Char("Recipient Patronymic", readonly=True)
 
     def _omni_order_vals(self, order):
         vals = super()._omni_order_vals(order)
         if self.channel_id.channel_type != "rozetka":
             return vals
-        delivery = order.delivery
-        vals.update({
-            "rozetka_status_name": order.remote_status_name,
-            "rozetka_dont_call_back": order.dont_call_back,
-            "rozetka_warehouse_number": delivery.warehouse_number,
-            "recipient_first_name": delivery.recipient_first_name,
-            "recipient_last_name": delivery.recipient_last_name,
-            "recipient_middle_name": delivery.recipient_middle_name,
-        })
+        # recipient name parts, branch number and callback_off are the base's fields
+        vals["rozetka_status_name"] = order.remote_status_name
         if self.sale_order_id:
             self._rozetka_note_delivery_changes(vals)
         return vals

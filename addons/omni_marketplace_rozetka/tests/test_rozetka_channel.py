@@ -55,7 +55,7 @@ class TestRozetkaChannel(RozetkaChannelCase):
         # Nova Poshta branch 17 in Kyiv, the recipient's name parts, cash on delivery
         self.assertEqual(external.delivery_service, "nova_poshta")
         self.assertEqual(external.delivery_city, "Київ")
-        self.assertEqual(external.rozetka_warehouse_number, "17")
+        self.assertEqual(external.delivery_warehouse_number, "17")
         self.assertEqual(external.delivery_warehouse_ref, "7b422fc5-e1b8-11e3-8c4a-0050568002cf")
         self.assertEqual((external.recipient_last_name, external.recipient_middle_name),
                          ("Бондаренко", "Іванівна"))
@@ -201,7 +201,7 @@ class TestRozetkaChannel(RozetkaChannelCase):
         order["changed"] = "2099-01-01 00:00:00"
         order["status_group"] = 1
         self.import_orders()
-        self.assertEqual(external.rozetka_warehouse_number, "25")
+        self.assertEqual(external.delivery_warehouse_number, "25")
         self.assertEqual(external.delivery_warehouse_ref, "11111111-2222-3333-4444-555555555555")
         self.assertIn("Delivery changed on Rozetka",
                       external.sale_order_id.message_ids[:3].mapped("body")[0]
