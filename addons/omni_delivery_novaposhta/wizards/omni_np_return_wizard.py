@@ -16,7 +16,7 @@ class OmniNpReturnWizard(models.TransientModel):
     account_id = fields.Many2one("omni.np.account", required=True, readonly=True,
                                  ondelete="cascade")
     reason_id = fields.Many2one(
-        "omni.np.return.reason", "Reason", required=True,
+        "omni.np.return.reason", required=True,
         domain="[('account_id', '=', account_id)]",
         help="Nova Poshta's own list of return reasons.",
     )
