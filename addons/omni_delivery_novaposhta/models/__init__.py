@@ -7,3 +7,5 @@ from . import omni_np_recipient_mixin
 from . import sale_order
 from . import stock_picking
 from . import omni_external_order
+from . import omni_np_return_reason
+from . import stock_picking_return

@@ -13,6 +13,8 @@ _logger = logging.getLogger(__name__)
 
 #: rows written per upsert statement
 UPSERT_BATCH = 1000
+#: days NP's return reasons are kept before they are read again
+RETURN_REASONS_MAX_AGE_DAYS = 7
 
 
 def _number_int(number):
@@ -72,6 +74,10 @@ class OmniNpAccount(models.Model):
     sync_progress = fields.Char("Progress", readonly=True, copy=False)
     sync_date = fields.Datetime("Directory Loaded On", readonly=True, copy=False)
     sync_error = fields.Text("Directory Error", readonly=True, copy=False)
+    return_reason_ids = fields.One2many("omni.np.return.reason", "account_id",
+                                        "Return Reasons", readonly=True)
+    return_reasons_date = fields.Datetime("Return Reasons Loaded On", readonly=True,
+                                          copy=False)
     city_count = fields.Integer(compute="_compute_counts")
     warehouse_count = fields.Integer(compute="_compute_counts")
 
@@ -184,6 +190,45 @@ class OmniNpAccount(models.Model):
         if city and not self.sender_city_id:
             vals["sender_city_id"] = city.id
         self.write(vals)
+        return True
+
+    def _omni_np_return_reasons(self, refresh=False):
+        """NP's return reasons (with their subtypes), loaded once and kept for some days."""
+        self.ensure_one()
+        reasons = self.return_reason_ids
+        age = fields.Datetime.now() - (self.return_reasons_date or fields.Datetime.now())
+        if reasons and not refresh and age.days < RETURN_REASONS_MAX_AGE_DAYS:
+            return reasons
+
+        def load(client):
+            return [(reason, client.return_reason_subtypes(reason.ref))
+                    for reason in client.return_reasons()]
+
+        pairs = self._omni_np_call(load)
+        Reason = self.env["omni.np.return.reason"].sudo()
+        known = {(r.reason_ref, r.subtype_ref): r for r in Reason.with_context(
+            active_test=False).search([("account_id", "=", self.id)])}
+        kept = Reason.browse()
+        for reason, subtypes in pairs:
+            for subtype in subtypes:
+                vals = {"reason_name": reason.name, "subtype_name": subtype.name,
+                        "name": f"{reason.name}: {subtype.name}", "active": True}
+                record = known.get((reason.ref, subtype.ref))
+                if record:
+                    record.write(vals)
+                else:
+                    record = Reason.create(dict(vals, account_id=self.id,
+                                                reason_ref=reason.ref, subtype_ref=subtype.ref))
+                kept |= record
+        (Reason.browse([r.id for r in known.values()]) - kept).write({"active": False})
+        self.sudo().return_reasons_date = fields.Datetime.now()
+        if not kept:
+            raise UserError(self.env._("Nova Poshta lists no return reasons for this account."))
+        return self.env["omni.np.return.reason"].browse(kept.ids)
+
+    def action_load_return_reasons(self):
+        self.ensure_one()
+        self._omni_np_return_reasons(refresh=True)
         return True
 
     def _omni_np_store_contacts(self, contacts):
