@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 
 SIMULATORS = {
     "generic": "omni_sandbox.generic:GenericChannelSimulator",
+    "prom": "omni_sandbox.prom:PromSimulator",
 }
 
 
