@@ -493,7 +493,8 @@ class PromAdapter(ChannelAdapter):
         return math.ceil(count / self.batch_limit)
 
     # -- catalogue ---------------------------------------------------------------
-    def list_offers(self):
+    def list_products(self):
+        """Yield every product of the account as Prom sends it (id cursor, newest first)."""
         last_id = None
         for _page in range(100_000):
             params = {"limit": self.page_size}
@@ -505,15 +506,20 @@ class PromAdapter(ChannelAdapter):
                 raise PayloadError("/products/list: 'products' is not a list")
             ids = []
             for entry in products:
-                offer = _offer(entry)
-                if last_id is not None and int(offer.key) >= last_id:
+                prom_id = entry.get("id") if isinstance(entry, dict) else None
+                if isinstance(prom_id, bool) or not isinstance(prom_id, int):
+                    raise PayloadError(f"/products/list: a product without id: {entry!r:.120}")
+                if last_id is not None and prom_id >= last_id:
                     continue  # the cursor row again
-                ids.append(int(offer.key))
-                yield offer
+                ids.append(prom_id)
+                yield entry
             if len(products) < self.page_size or not ids:
                 return
             last_id = min(ids)
 
+    def list_offers(self):
+        for entry in self.list_products():
+            yield _offer(entry)
 
 def _error_text(detail):
     if isinstance(detail, str):
