@@ -127,6 +127,22 @@ def test_filter_time_zone_is_a_setting(prom_sim, prom_adapter_factory):
     assert adapter.orders_changed(cursor) is True
 
 
+def test_look_back_covers_a_wrong_time_zone(prom_sim, prom_adapter_factory):
+    prom_sim.filter_tz = "UTC"  # Prom reads UTC, the channel is set to Kyiv
+    prom_sim.add_product("MUG-07", quantity=5, price="230")
+    _order(prom_sim)
+    blind = prom_adapter_factory()
+    careful = prom_adapter_factory(overlap_seconds=4 * 3600)
+    blind_cursor = blind.fetch_orders(None).cursor
+    careful_cursor = careful.fetch_orders(None).cursor
+    assert careful.orders_changed(careful_cursor) is False, "still cheap"
+    late = _order(prom_sim)
+    assert blind.orders_changed(blind_cursor) is False, "missed: the risk of a wrong zone"
+    assert careful.orders_changed(careful_cursor) is True
+    batch = careful.fetch_orders(careful_cursor)
+    assert str(late["id"]) in [raw.external_id for raw in batch.orders]
+
+
 def test_stock_and_price_go_out_as_a_bare_array(prom_sim, prom):
     prom_sim.add_product("MUG-07", quantity=0, price="230")
     result = prom.push_stock([StockUpdate("MUG-07", 12)])

@@ -120,6 +120,7 @@ class PromSimulator(Simulator):
         with self.lock:
             self.tokens = {self.api_key: {"scopes": set(SCOPES), "expires_at": None}}
             self.products = {}
+            self._by_external = {}  # external id -> Prom id
             self.orders = {}
             self.declarations = []  # (order id, number, delivery type)
             self.status_calls = []  # the bodies of accepted set_status calls
@@ -197,6 +198,8 @@ class PromSimulator(Simulator):
                 "variation_base_id": None,
             }
             self.products[pid] = product
+            if product["external_id"]:
+                self._by_external.setdefault(product["external_id"], pid)
             return dict(product)
 
     def product(self, key):
@@ -216,10 +219,8 @@ class PromSimulator(Simulator):
         if isinstance(key, int) or (isinstance(key, str) and key.isdigit()
                                     and int(key) in self.products):
             return self.products.get(int(key))
-        for product in self.products.values():
-            if product["external_id"] and product["external_id"] == str(key):
-                return product
-        return None
+        pid = self._by_external.get(str(key))
+        return self.products.get(pid) if pid is not None else None
 
     def _now(self):
         return datetime.now(timezone.utc)
@@ -586,8 +587,8 @@ class PromSimulator(Simulator):
     def product_by_external_id(self, req):
         self._auth(req, "products")
         with self.lock:
-            found = next((dict(p) for p in self.products.values()
-                          if p["external_id"] == req.params["external_id"]), None)
+            pid = self._by_external.get(req.params["external_id"])
+            found = dict(self.products[pid]) if pid is not None else None
         if not found or found["status"] == "deleted":
             return html_reply(_PAGE_404, status=404)
         return {"product": found}
@@ -614,11 +615,11 @@ class PromSimulator(Simulator):
                     errors[str(len(errors))] = {"id": "обов'язкове поле"}
                     continue
                 key = item["id"]
-                product = (
-                    next((p for p in self.products.values()
-                          if p["external_id"] and p["external_id"] == str(key)), None)
-                    if by_external else self.products.get(key if isinstance(key, int) else -1)
-                )
+                if by_external:
+                    pid = self._by_external.get(str(key))
+                    product = self.products.get(pid) if pid is not None else None
+                else:
+                    product = self.products.get(key if isinstance(key, int) else -1)
                 if product is None:
                     errors[str(key)] = {"id": "Товар не знайдено"}
                     continue
@@ -634,10 +635,16 @@ class PromSimulator(Simulator):
                 patch = {k: v for k, v in item.items() if k != "id"}
                 if all(product.get(k) == v for k, v in patch.items()):
                     continue  # no-op: left out of processed_ids
+                old_external = product["external_id"]
                 for field_name, value in patch.items():
                     if field_name in ("quantity_in_stock", "price", "presence", "status",
                                       "in_stock", "external_id", "name", "presence_sure"):
                         product[field_name] = value
+                if product["external_id"] != old_external:
+                    if self._by_external.get(old_external) == product["id"]:
+                        del self._by_external[old_external]
+                    if product["external_id"]:
+                        self._by_external[product["external_id"]] = product["id"]
                 self.edits.append((str(key), patch))
                 processed.append(key)
         answer = {"processed_ids": processed}

@@ -49,6 +49,14 @@ class OmniChannel(models.Model):
         help="Prom's order list filters by a local date-time whose zone it does not "
         "document; Kyiv time is the likely one.",
     )
+    prom_poll_overlap = fields.Integer(
+        "Look Back (s)",
+        default=0,
+        help="Also ask Prom for orders modified this many seconds before the last look, "
+        "in case its date filter reads another time zone than the one set here (10800 "
+        "covers UTC against Kyiv time). Checks stay one cheap request while fewer than "
+        "100 orders changed in that time.",
+    )
     prom_settable_statuses = fields.Char(
         "Statuses Prom Accepts",
         default=DEFAULT_SETTABLE,
@@ -152,6 +160,7 @@ class OmniChannel(models.Model):
             custom_states=self._omni_prom_custom_states(),
             cancel_labels=self._omni_prom_cancel_labels(),
             default_delivery_type=self.prom_delivery_type or "nova_poshta",
+            overlap_seconds=max(self.prom_poll_overlap, 0),
             on_call=on_call,
             rate_limiter=self._omni_rate_limiter(),
             **self._omni_http_options(),

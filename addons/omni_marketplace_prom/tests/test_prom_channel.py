@@ -104,6 +104,15 @@ class TestPromChannel(OmniChannelCase):
         self.assertEqual(len(self.import_orders()), 2)
         self.assertEqual(len(self.prom_requests("/orders/list")), 2, "check, then fetch")
 
+    def test_first_connection_imports_the_last_days(self):
+        old = self.place()
+        self.sim.age_orders(5 * 86400)
+        recent = self.place()
+        self.channel.order_import_days = 3
+        external = self.import_orders()
+        self.assertEqual(external.mapped("external_id"), [str(recent["id"])])
+        self.assertFalse(self.external(old))
+
     def test_stock_change_reaches_prom(self):
         self.set_stock(self.products[2], 8)
         self.run_jobs()

@@ -14,7 +14,9 @@ at that second, since the filter is inclusive and has no fraction) and,
 while paging, ``last_id`` and ``next`` (the ``since`` to use once the pages
 are done). :meth:`PromAdapter.orders_changed` asks for the few orders
 modified since ``since``: when they are exactly the ``seen`` ones, nothing
-changed and no full fetch is made.
+changed and no full fetch is made. ``overlap_seconds`` looks back further each
+time (the filter's time zone is not documented: 10800 covers UTC against
+Kyiv), the check staying cheap while fewer than 100 orders changed in it.
 """
 
 import json
@@ -115,6 +117,7 @@ class PromAdapter(ChannelAdapter):
         cancel_labels=None,
         default_delivery_type="nova_poshta",
         max_pages=20,
+        overlap_seconds=0,
         rate_limit=0.0,
         rate_limiter=None,
         on_call=None,
@@ -140,6 +143,7 @@ class PromAdapter(ChannelAdapter):
         self.cancel_labels = dict(cancel_labels or {})
         self.default_delivery_type = default_delivery_type
         self.max_pages = max(1, int(max_pages))
+        self.overlap_seconds = max(0, int(overlap_seconds))
         self.rate_limit = rate_limit
         self._now = now or (lambda: datetime.now(timezone.utc))
         if rate_limiter is None and rate_limit:
@@ -227,6 +231,16 @@ class PromAdapter(ChannelAdapter):
             moment = None
         return moment or self._now()
 
+    def _since_after(self, next_since, newest, since):
+        """The next ``since``: the last change seen (or the first page's time), looked
+        back ``overlap_seconds``, never before the current one."""
+        candidate = min(next_since, newest) if newest else next_since
+        if self.overlap_seconds:
+            moment = datetime.strptime(candidate, FILTER_FORMAT) - timedelta(
+                seconds=self.overlap_seconds)
+            candidate = moment.strftime(FILTER_FORMAT)
+        return max(candidate, since)
+
     def _local(self, stamp):
         """``date_modified`` of an order as the filter reads it, or None."""
         try:
@@ -264,7 +278,7 @@ class PromAdapter(ChannelAdapter):
                         tail[raw.external_id] = raw.updated_marker
                     if isinstance(entry.get("id"), int):
                         ids.append(entry["id"])
-            bound = max(min(next_since, newest) if newest else next_since, since)
+            bound = self._since_after(next_since, newest, since)
             tail = {key: marker for key, marker in tail.items()
                     if (self._local(marker) or "") >= bound}
             if len(orders) < self.page_size or not ids:
@@ -279,7 +293,7 @@ class PromAdapter(ChannelAdapter):
             new_state = {"since": since, "seen": state["seen"], "last_id": last_id,
                          "next": next_since, "newest": newest, "tail": tail}
         else:
-            final = max(min(next_since, newest) if newest else next_since, since)
+            final = self._since_after(next_since, newest, since)
             seen = dict(state["seen"], **tail) if final == since else tail
             new_state = {"since": final, "seen": seen}
         return OrderBatch(orders=raws, cursor=json.dumps(new_state, sort_keys=True),
