@@ -15,6 +15,7 @@ from omni_connectors.core.errors import (
     PayloadError,
     RateLimitError,
     RemoteError,
+    ValidationError,
 )
 from omni_connectors.core.models import OrderState
 from omni_connectors.core.money import to_decimal
@@ -28,6 +29,7 @@ from omni_connectors.prom import (
     parse_order,
     prom_check,
 )
+from omni_connectors.prom.adapter import _offer
 
 # the shared fixtures, used by name
 prom_adapter_factory = _prom_common.prom_adapter_factory
@@ -318,3 +320,26 @@ def test_display_money_round_trips(amount, space, comma):
 def test_non_object_payload_is_refused(payload):
     with pytest.raises(PayloadError):
         parse_order(payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json)
+def test_any_answer_is_success_or_a_typed_error(body):
+    error = prom_check(_resp(body))
+    assert error is None or isinstance(error, ValidationError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "external_id", "sku", "gtin", "price",
+                                        "quantity_in_stock", "status", "name_multilang",
+                                        "name"]), _json, max_size=6))
+def test_hostile_products_become_offers_or_refuse_cleanly(fields):
+    entry = {"id": 2100000001, "external_id": "MUG-07", "sku": "MUG-07", "price": 230.0}
+    entry.update(fields)
+    try:
+        offer = _offer(entry)
+    except PayloadError:
+        return
+    assert offer.key == str(entry["id"])
+    assert offer.quantity is None or isinstance(offer.quantity, int)
+    assert offer.price is None or isinstance(offer.price, Decimal)
