@@ -11,6 +11,7 @@ start_postgres
 ensure_role
 echo "== Database $OMNI_DB"
 dropdb --if-exists "$OMNI_DB"
-odoo_bin -d "$OMNI_DB" --addons-path="$(addons_path)" -i omni_channel_base \
+ADDONS=$(ls -d "$ROOT"/addons/*/__manifest__.py | xargs -n1 dirname | xargs -n1 basename | paste -sd, -)
+odoo_bin -d "$OMNI_DB" --addons-path="$(addons_path)" -i "$ADDONS" \
     --without-demo=all --stop-after-init --log-level=warn
 echo "Ready: database $OMNI_DB. Run Odoo with: $PYTHON -m odoo -c odoo.conf (see odoo.conf.example)"

@@ -20,5 +20,5 @@ TEST_DIRS=$(ls -d addons/*/tests)
 # shellcheck disable=SC2086
 "$PYTHON" -m pytest -q -p no:cacheprovider --odoo-database="$TEST_DB" \
     --odoo-addons-path="$(addons_path)" --odoo-log-level=warn \
-    --odoo-extra=log-handler=odoo.tests.common:CRITICAL $TEST_DIRS
+    --odoo-extra=log-handler=odoo.tests.common:CRITICAL --odoo-http $TEST_DIRS
 dropdb --if-exists "$TEST_DB"

@@ -24,6 +24,9 @@ __version__ = "0.1.0"
 
 SIMULATORS = {
     "generic": "omni_sandbox.generic:GenericChannelSimulator",
+    "checkbox": "omni_sandbox.checkbox:CheckboxSimulator",
+    "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
+    "shop": "omni_sandbox.shop:ShopSimulator",
     "prom": "omni_sandbox.prom:PromSimulator",
 }
 

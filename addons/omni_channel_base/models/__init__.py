@@ -22,3 +22,6 @@ from . import omni_channel_status
 from . import omni_customer_key
 from . import omni_channel_token
 from . import delivery_carrier
+from . import omni_shop_channel
+from . import omni_shop_key
+from . import omni_shop_feed

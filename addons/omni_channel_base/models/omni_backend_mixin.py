@@ -23,8 +23,8 @@ import logging
 import zlib
 from contextlib import contextmanager
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -59,6 +59,8 @@ class OmniBackendMixin(models.AbstractModel):
     _omni_job_namespace = None
     #: administrator-only text fields that are settings, not secrets
     _omni_public_system_fields = ()
+    #: who may press the backend's buttons (sync now, test connection...)
+    _omni_manager_group = "sales_team.group_sale_manager"
 
     rate_limit = fields.Float(
         "Requests per Second",
@@ -268,19 +270,27 @@ class OmniBackendMixin(models.AbstractModel):
         return method(on_call)
 
     @contextmanager
-    def _omni_session(self, record=None):
+    def _omni_session(self, record=None, log_filter=None):
         """Yield a client whose every HTTP call is written to the sync log.
 
         The log is written even when the work fails, in its own transaction,
         so a rolled-back job still leaves its trace. ``record``: the Odoo
         record the calls are about (an order, a picking), linked from the log.
+        ``log_filter(calls)`` may leave out calls not worth a log entry (a
+        poll that found nothing); it is not applied when the work failed, so
+        every failure is logged.
         """
         self.ensure_one()
         calls = []
         client = self._omni_build_client(on_call=calls.append)
         try:
             yield client
+        except BaseException:
+            log_filter = None
+            raise
         finally:
+            if calls and log_filter is not None:
+                calls = log_filter(calls)
             if calls:
                 self.env["omni.sync.event"]._omni_log_calls(self, calls, record=record)
 
@@ -348,6 +358,20 @@ class OmniBackendMixin(models.AbstractModel):
                 ignore_retry=True,
             )
 
+    # --------------------------------------------------------------- rights
+    def _omni_check_manager(self):
+        """Refuse the backend's actions to users who may not run them, whatever the view shows."""
+        if self.env.su or self.env.user.has_group(self._omni_manager_group):
+            return
+        group = self.env.ref(self._omni_manager_group, raise_if_not_found=False)
+        raise AccessError(
+            self.env._(
+                "Only %(group)s may do this on %(name)s.",
+                group=group.full_name if group else self._omni_manager_group,
+                name=", ".join(self.mapped("display_name")),
+            )
+        )
+
     # ----------------------------------------------------------------- jobs
     def _omni_job_key(self, kind, suffix=""):
         """Identity key of this backend's job of ``kind``: one waiting job absorbs the others."""
@@ -359,11 +383,15 @@ class OmniBackendMixin(models.AbstractModel):
         """``with_delay`` for this backend's work, the one way omni queues a job.
 
         ``description`` is a callable taking the translation function, so
-        the job reads in the language of the backend's responsible.
+        the job reads in the language of the backend's responsible. The job
+        runs as the system, not as whoever caused it: a click or a stock move
+        by a user with few rights (or no e-mail address to sign messages
+        with) queues work that still has every right it needs.
         """
         self.ensure_one()
         _ = self._omni_in_responsible_lang().env._
-        return (record if record is not None else self).with_delay(
+        target = record if record is not None else self
+        return target.with_user(SUPERUSER_ID).with_delay(
             priority=priority,
             eta=eta or None,
             identity_key=self._omni_job_key(kind, suffix),

@@ -151,6 +151,12 @@ class OmniChannel(models.Model):
     last_order_import = fields.Datetime(compute="_compute_status")
     last_reconcile = fields.Datetime("Last Stock Check", compute="_compute_status")
     last_error = fields.Text(compute="_compute_status")
+    empty_poll_count = fields.Integer(
+        "Checks Without New Orders",
+        compute="_compute_status",
+        help="Order checks in a row that found nothing; they are counted here instead "
+        "of filling the sync log.",
+    )
 
     _sql_constraints = [
         ("qty_percent_range", "CHECK(qty_percent >= 0 AND qty_percent <= 100)",
@@ -160,12 +166,14 @@ class OmniChannel(models.Model):
     ]
 
     # ------------------------------------------------------------------ status
-    @api.depends("status_ids.last_success", "status_ids.last_error", "status_ids.cursor")
+    @api.depends("status_ids.last_success", "status_ids.last_error", "status_ids.cursor",
+                 "status_ids.empty_count")
     def _compute_status(self):
         fields_by_kind = {"stock": "last_stock_push", "price": "last_price_push",
                           "orders": "last_order_import", "reconcile": "last_reconcile"}
         for channel in self:
             values = dict.fromkeys(fields_by_kind.values(), False)
+            values["empty_poll_count"] = 0
             errors = []
             cursor = False
             for status in channel.sudo().status_ids:
@@ -175,6 +183,7 @@ class OmniChannel(models.Model):
                                    status.last_error))
                 if status.kind == "orders":
                     cursor = status.cursor
+                    values["empty_poll_count"] = status.empty_count
             errors.sort(key=lambda e: e[0] or fields.Datetime.now())
             values["last_error"] = errors[-1][1] if errors else False
             values["order_cursor"] = cursor  # readable by administrators only
@@ -232,6 +241,7 @@ class OmniChannel(models.Model):
     # ------------------------------------------------------------ buttons
     def action_test_connection(self):
         self.ensure_one()
+        self._omni_check_manager()
         with self._omni_session() as adapter:
             try:
                 info = adapter.test_connection()

@@ -49,7 +49,13 @@ class OmniChannel(models.Model):
         received = changed = 0
         partial = ""
         cursor = self.sudo().order_cursor or None
-        with self._omni_session() as adapter:
+        # polls that find nothing are counted, not logged: the log shows what matters
+        found = {"nothing": False}
+
+        def skip_empty(calls):
+            return [] if found["nothing"] and all(not c.error for c in calls) else calls
+
+        with self._omni_session(log_filter=skip_empty) as adapter:
             if not adapter.can_fetch_orders:
                 # the channel posts its orders to Odoo (the own shop)
                 return "the channel sends its orders itself"
@@ -59,7 +65,8 @@ class OmniChannel(models.Model):
                 self._omni_note_failure("orders", err)
                 raise self._omni_translate_error(err, in_job=True) from err
             if changed_remotely is False:
-                self._omni_note_success("orders", cursor=cursor)
+                found["nothing"] = True
+                self._omni_note_success("orders", cursor=cursor, empty=True)
                 self._omni_enqueue_next_poll()
                 return "nothing changed"
             for page in range(100):  # bounded: 100 pages per run, the next run goes on
@@ -79,11 +86,13 @@ class OmniChannel(models.Model):
                 cursor = batch.cursor or cursor
                 if not batch.has_more:
                     break
+            found["nothing"] = not received and not partial
         # the cursor moves in the same transaction as the orders it covers
-        self._omni_note_success("orders", cursor=cursor)
+        self._omni_note_success("orders", cursor=cursor, empty=not received)
         self._omni_enqueue_next_poll()
         return f"{received} received, {changed} new or changed{partial}"
 
     def action_import_orders_now(self):
+        self._omni_check_manager()
         self._omni_enqueue_import(hurry=True)
         return self._omni_notify_queued(self.env._("Order import queued."))

@@ -29,10 +29,28 @@ class OmniChannelStatus(models.Model):
     last_error = fields.Text(readonly=True)
     last_error_date = fields.Datetime(readonly=True)
     cursor = fields.Char(readonly=True)
+    empty_count = fields.Integer(
+        "Checks Finding Nothing",
+        readonly=True,
+        help="Polls in a row that found nothing new; such polls are counted here "
+        "instead of filling the sync log.",
+    )
 
     _sql_constraints = [
         ("channel_kind_uniq", "unique(channel_id, kind)", "One status per channel and kind."),
     ]
+
+    @api.model
+    def _omni_count_empty(self, channel, kind, empty):
+        """Count a poll that found nothing, or start counting again after one that found."""
+        self.env.cr.execute(
+            "UPDATE omni_channel_status SET empty_count = CASE WHEN %s"
+            " THEN COALESCE(empty_count, 0) + 1 ELSE 0 END"
+            " WHERE channel_id = %s AND kind = %s",
+            [bool(empty), channel.id, kind],
+        )
+        self.invalidate_model(["empty_count"])
+        channel.invalidate_recordset(["empty_poll_count"])
 
     @api.model
     def _omni_set(self, channel, kind, **values):
@@ -59,5 +77,5 @@ class OmniChannelStatus(models.Model):
         self.invalidate_model()
         channel.invalidate_recordset(
             ["last_stock_push", "last_price_push", "last_order_import", "last_reconcile",
-             "last_error", "order_cursor"]
+             "last_error", "order_cursor", "empty_poll_count"]
         )

@@ -104,7 +104,7 @@ class OmniChannel(models.Model):
             SELECT b.id, b.product_id, %(key)s,
                    ch.seq, b.%(last)s, b.%(date)s IS NULL,
                    b.override_rules, b.qty_buffer, b.qty_zero_at, b.qty_max,
-                   b.qty_percent
+                   b.qty_percent, p.active
               FROM (SELECT product_id, max(id) AS seq FROM omni_binding_change
                      WHERE channel_id = %(channel)s AND kind = %(kind)s
                      GROUP BY product_id) ch
@@ -130,11 +130,11 @@ class OmniChannel(models.Model):
         available = self._omni_available_to_sell([row[1] for row in rows])
         default = self._omni_channel_rules()
         items = []
-        for bid, pid, key, seq, last, never, override, buf, zero, mx, pct in rows:
+        for bid, pid, key, seq, last, never, override, buf, zero, mx, pct, active in rows:
             rules = QtyRules(buf, zero, mx, pct) if override else default
-            items.append(
-                DirtyItem(bid, key, seq, None if never else last, available[pid], rules)
-            )
+            # an archived product is no longer sold: every channel shows 0
+            quantity = available[pid] if active else 0.0
+            items.append(DirtyItem(bid, key, seq, None if never else last, quantity, rules))
         return plan_stock(items, batch_limit, default)
 
     def _omni_plan_prices(self, batch_limit, price_digits=None):
@@ -208,7 +208,7 @@ class OmniChannel(models.Model):
         self._omni_follow_up(kind)
         return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
 
-    def _omni_note_success(self, kind, outside=False, **values):
+    def _omni_note_success(self, kind, outside=False, empty=None, **values):
         """Stamp the last success of ``kind`` and clear its error.
 
         ``outside``: in a transaction of its own, for work whose results are
@@ -217,9 +217,12 @@ class OmniChannel(models.Model):
         Each kind has its own status row: no two kinds ever write one row.
         """
         def stamp(channel):
-            channel.env["omni.channel.status"]._omni_set(
+            Status = channel.env["omni.channel.status"]
+            Status._omni_set(
                 channel, kind, last_success=fields.Datetime.now(), last_error=None, **values
             )
+            if empty is not None:
+                Status._omni_count_empty(channel, kind, empty)
 
         if outside:
             self._omni_write_outside(self, stamp)
@@ -369,6 +372,7 @@ class OmniChannel(models.Model):
         self.search([("sync_stock", "=", True)]).action_reconcile_now()
 
     def action_sync_stock_now(self):
+        self._omni_check_manager()
         self.env["omni.product.binding"].search(
             [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
         )._omni_mark_dirty(("stock",))
@@ -376,6 +380,7 @@ class OmniChannel(models.Model):
         return self._omni_notify_queued(self.env._("Stock push queued."))
 
     def action_sync_prices_now(self):
+        self._omni_check_manager()
         self.env["omni.product.binding"].search(
             [("channel_id", "in", self.ids), ("sync_state", "=", "error")]
         )._omni_mark_dirty(("price",))
@@ -384,6 +389,7 @@ class OmniChannel(models.Model):
 
     def action_full_resync(self):
         """Forget what was last sent and send everything again."""
+        self._omni_check_manager()
         Binding = self.env["omni.product.binding"]
         bindings = Binding.search([("channel_id", "in", self.ids)])
         bindings.write({"last_stock_date": False, "last_price_date": False})
@@ -398,6 +404,7 @@ class OmniChannel(models.Model):
         return self._omni_notify_queued(self.env._("Full resync queued."))
 
     def action_reconcile_now(self):
+        self._omni_check_manager()
         for channel in self:
             channel._omni_delay(
                 "reconcile",

@@ -2,15 +2,18 @@ import hashlib
 import json
 import logging
 from datetime import timezone
+from decimal import Decimal
 
 import psycopg2
+from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from omni_connectors.core import checks
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.models import OrderState, RawOrder
 
@@ -26,13 +29,33 @@ def _naive_utc(moment):
     return moment.replace(tzinfo=None)
 
 
+def _bounded(amount):
+    """An amount as a float the database takes (0 when absurd or unreadable)."""
+    try:
+        value = float(amount or 0)
+    except (TypeError, ValueError, ArithmeticError):
+        return 0.0
+    return value if -1e12 < value < 1e12 else 0.0
+
+
 def _line_keys(line):
     """The keys an order line names its offer by: the SKU, then the channel's product id."""
     return [key for key in (line.sku, line.external_product_id) if key]
 
 
+#: the longest raw payload kept whole (characters); a longer one is kept cut, and flagged
+RAW_CAP = 2_000_000
+
+
 class OmniMappingError(Exception):
-    """An order that cannot become a sale order as it is; a person must look."""
+    """An order that cannot become a sale order as it is; a person must look.
+
+    ``args[0]`` is one sentence for the manager; ``detail`` the technical part.
+    """
+
+    def __init__(self, message, detail=""):
+        super().__init__(message)
+        self.detail = detail
 
 
 class OmniExternalOrder(models.Model):
@@ -62,7 +85,11 @@ class OmniExternalOrder(models.Model):
         readonly=True,
     )
     attention_reason = fields.Text(readonly=True, tracking=True)
-    raw_payload = fields.Text(readonly=True)
+    attention_detail = fields.Text(
+        "Technical Detail", readonly=True,
+        help="What the channel sent or answered, for the integrator.",
+    )
+    raw_payload = fields.Text(readonly=True, tracking=True)
     payload_hash = fields.Char(readonly=True, index=True)
     updated_marker = fields.Char("Channel Change Stamp", readonly=True)
     receive_count = fields.Integer("Times Received", default=1, readonly=True)
@@ -118,11 +145,14 @@ class OmniExternalOrder(models.Model):
     # ------------------------------------------------------------ storing
     @staticmethod
     def _omni_serialize(raw):
+        """The raw order as text PostgreSQL stores whatever the channel sent."""
         if raw.payload is not None:
-            return json.dumps(
-                raw.payload, ensure_ascii=False, sort_keys=True, indent=2, default=str
-            )
-        return raw.body or ""
+            text = checks.safe_json_text(raw.payload)
+        else:
+            text = checks.safe_text(raw.body)
+        if len(text) > RAW_CAP:
+            text = f"{text[:RAW_CAP]}\n[cut: {len(text) - RAW_CAP} more characters]"
+        return text
 
     @api.model
     def _omni_store(self, channel, raw_orders):
@@ -134,10 +164,20 @@ class OmniExternalOrder(models.Model):
         """
         changed_ids = []
         now = fields.Datetime.now()
+        previous = {}
         for raw in raw_orders:
             text = self._omni_serialize(raw)
             digest = hashlib.sha256(text.encode()).hexdigest()
-            external_id = (raw.external_id or "").strip() or f"unreadable-{digest[:16]}"
+            external_id = checks.clean_text(str(raw.external_id or "")).strip()[:200]
+            external_id = external_id or f"unreadable-{digest[:16]}"
+            self.env.cr.execute(
+                "SELECT id, raw_payload FROM omni_external_order"
+                " WHERE channel_id = %s AND external_id = %s AND payload_hash != %s",
+                [channel.id, external_id, digest],
+            )
+            row = self.env.cr.fetchone()
+            if row:
+                previous[row[0]] = row[1]
             self.env.cr.execute(
                 """
                 INSERT INTO omni_external_order AS o
@@ -164,7 +204,7 @@ class OmniExternalOrder(models.Model):
                     "ext": external_id,
                     "text": text,
                     "hash": digest,
-                    "marker": raw.updated_marker or None,
+                    "marker": checks.clean_text(str(raw.updated_marker or ""))[:200] or None,
                     "now": now,
                     "uid": self.env.uid,
                 },
@@ -173,7 +213,17 @@ class OmniExternalOrder(models.Model):
             if row:
                 changed_ids.append(row[0])
         self.invalidate_model()
-        return self.browse(changed_ids)
+        changed = self.browse(changed_ids)
+        for order in changed.filtered(lambda o: o.id in previous):
+            # the raw data is the evidence: its earlier version stays in the chatter
+            old = previous[order.id] or ""
+            order.message_post(
+                body=Markup("%s<pre>%s</pre>") % (
+                    self.env._("The channel changed this order. The data before:"),
+                    old[:20000],
+                ),
+            )
+        return changed
 
     def _omni_enqueue_processing(self):
         for order in self:
@@ -222,21 +272,119 @@ class OmniExternalOrder(models.Model):
             updated_marker=self.updated_marker or "",
         )
         try:
-            order = channel._omni_build_adapter().parse_order(raw)
+            order = self._omni_parse(channel, raw)
             self.write(self._omni_order_vals(order))
+            self._omni_check(order)
             with self.env.cr.savepoint():
                 self._omni_apply(order)
-        except (cerr.OmniConnectorError, OmniMappingError, UserError) as err:
-            if isinstance(err, cerr.OmniConnectorError) and err.retryable:
-                raise RetryableJobError(str(err)) from err
-            reason = (
-                channel._omni_error_text(err)
-                if isinstance(err, cerr.OmniConnectorError)
-                else str(err)
-            )
-            self._omni_needs_attention(reason)
+        except (OmniMappingError, UserError) as err:
+            detail = getattr(err, "detail", "") or ""
+            self._omni_needs_attention(str(err.args[0]) if err.args else str(err), detail)
             return f"needs attention: {err}"
         return f"{self.state}: {self.sale_order_id.name or ''}"
+
+    def _omni_parse(self, channel, raw):
+        """The neutral order, or an error saying in one sentence that it cannot be read.
+
+        A parser that trips over hostile input (any exception) puts the order
+        aside like a refused one: the job ends, the next orders go on.
+        """
+        try:
+            return channel._omni_build_adapter().parse_order(raw)
+        except cerr.OmniConnectorError as err:
+            if err.retryable:
+                raise RetryableJobError(str(err)) from err
+            detail = channel._omni_error_text(err)
+        except RetryableJobError:
+            raise
+        except (UserError, OmniMappingError):
+            raise
+        except Exception as err:  # noqa: BLE001 - hostile input must not crash the job
+            _logger.info("Order %s of %s could not be parsed", self.external_id,
+                         channel.name, exc_info=True)
+            detail = f"{type(err).__name__}: {err}"[:2000]
+        self._omni_show_readable(raw.payload)
+        raise OmniMappingError(
+            self.env._(
+                "The channel's data for this order cannot be read; the received data is "
+                "kept below. Have the order corrected on the channel, then press Retry."
+            ),
+            detail,
+        )
+
+    def _omni_show_readable(self, payload):
+        """Fill the form with what a person can read of a payload no parser mapped."""
+        seen = checks.peek_contact(payload) if isinstance(payload, dict) else {}
+        self.write({
+            "customer_name": seen.get("name") or self.customer_name,
+            "customer_phone": seen.get("phone") or self.customer_phone,
+            "customer_email": seen.get("email") or self.customer_email,
+            "delivery_city": seen.get("city") or self.delivery_city,
+        })
+
+    def _omni_limits(self):
+        params = self.env["ir.config_parameter"].sudo()
+        default = checks.Limits()
+
+        def get(name, kind):
+            value = params.get_param(f"omni_channel_base.order_{name}")
+            try:
+                return kind(value) if value else getattr(default, name)
+            except (ValueError, ArithmeticError):
+                return getattr(default, name)
+
+        return checks.Limits(
+            max_lines=get("max_lines", int),
+            max_quantity=get("max_quantity", Decimal),
+            max_unit_price=get("max_unit_price", Decimal),
+            max_total=get("max_total", Decimal),
+            total_tolerance=get("total_tolerance", Decimal),
+        )
+
+    def _omni_line_label(self, order, index):
+        if index is None or index >= len(order.lines or ()):
+            return ""
+        line = order.lines[index]
+        sku = checks.clean_text(str(line.sku or line.external_product_id or "?"))[:60]
+        return self.env._("line %(number)s (%(sku)s)", number=index + 1, sku=sku)
+
+    def _omni_check(self, order, unit_lines=()):
+        """Refuse, with one sentence naming the line, an order no real buyer placed."""
+        problems = checks.text_problems(order)
+        if problems:
+            first = problems[0]
+            where = self._omni_line_label(order, first.line) or first.field
+            raise OmniMappingError(
+                self.env._(
+                    "The order has characters that cannot be stored (%(char)s) in %(where)s. "
+                    "Have it corrected on the channel, then press Retry.",
+                    char=first.value, where=where,
+                ),
+                "; ".join(f"{p.field}: {p.code} {p.value}" for p in problems),
+            )
+        problems = checks.number_problems(order, self._omni_limits(), unit_lines)
+        if not problems:
+            return
+        first = problems[0]
+        where = self._omni_line_label(order, first.line)
+        _ = self.env._
+        sentences = {
+            "too_many_lines": _("The order has %(value)s lines, more than any real order."),
+            "quantity": _("The quantity %(value)s on %(where)s is not a real quantity."),
+            "fraction": _("The quantity %(value)s on %(where)s is a fraction, but the product "
+                          "is sold in whole units."),
+            "price": _("The price %(value)s on %(where)s is not a real price."),
+            "total": _("The order total %(value)s is not a real amount."),
+            "goods_total": _("The goods total %(value)s stated by the channel differs from "
+                             "the sum of the lines."),
+            "sum": _("The lines do not add up to the order total (lines/total: %(value)s), "
+                     "discounts and delivery counted."),
+        }
+        raise OmniMappingError(
+            sentences[first.code] % {"value": first.value, "where": where}
+            + " " + _("Check the order on the channel, then press Retry (or fix it here)."),
+            "; ".join(f"{p.code} {p.field} line={p.line} value={p.value}" for p in problems),
+        )
 
     def _omni_payload(self):
         try:
@@ -245,8 +393,9 @@ class OmniExternalOrder(models.Model):
             return None
         return payload if isinstance(payload, dict) else None
 
-    def _omni_needs_attention(self, reason):
-        self.write({"state": "needs_attention", "attention_reason": reason})
+    def _omni_needs_attention(self, reason, detail=""):
+        self.write({"state": "needs_attention", "attention_reason": reason,
+                    "attention_detail": detail or False})
         activity_type = self.env.ref(
             "omni_channel_base.mail_activity_omni_attention", raise_if_not_found=False
         )
@@ -260,11 +409,21 @@ class OmniExternalOrder(models.Model):
             )
 
     def _omni_order_vals(self, order):
+        """What the form shows of the order, stored whatever it holds (cleaned, bounded)."""
+        vals = self._omni_order_raw_vals(order)
+        for key, value in vals.items():
+            if isinstance(value, str):
+                vals[key] = checks.clean_text(value)[:2000]
+            elif isinstance(value, float) and not (-1e12 < value < 1e12):
+                vals[key] = 0.0
+        return vals
+
+    def _omni_order_raw_vals(self, order):
         delivery, payment, customer = order.delivery, order.payment, order.customer
         return {
             "remote_status": order.remote_status or order.state.value,
             "order_date": _naive_utc(order.created_at),
-            "amount_total": float(order.total or 0),
+            "amount_total": _bounded(order.total),
             "customer_name": self.env["res.partner"]._omni_customer_name(customer),
             "customer_phone": customer.phone,
             "customer_email": customer.email,
@@ -281,8 +440,8 @@ class OmniExternalOrder(models.Model):
             "ttn": delivery.ttn,
             "payment_method": payment.method_name or payment.method,
             "is_paid": payment.is_paid,
-            "paid_amount": float(payment.paid_amount if payment.paid_amount is not None
-                                 else (order.total or 0) if payment.is_paid else 0),
+            "paid_amount": _bounded(payment.paid_amount if payment.paid_amount is not None
+                                    else order.total if payment.is_paid else 0),
             "paid_date": _naive_utc(payment.paid_at) if payment.paid_at else False,
             "cash_on_delivery": payment.cash_on_delivery,
         }
@@ -329,6 +488,10 @@ class OmniExternalOrder(models.Model):
                     skus=", ".join(unknown),
                 )
             )
+        unit = self.env.ref("uom.product_uom_unit")
+        whole = {index for index, product in products.items() if product.uom_id == unit}
+        if whole:
+            self._omni_check(order, unit_lines=whole)
         return [
             (products[index], float(line.quantity), float(line.unit_price), line.name)
             for index, line in enumerate(order.lines)
@@ -357,6 +520,9 @@ class OmniExternalOrder(models.Model):
         vals = {
             "partner_id": partner.id,
             "company_id": channel.company_id.id,
+            # the marketplace's date and money, whatever the customer's own pricelist
+            "date_order": self.order_date or fields.Datetime.now(),
+            "omni_import_date": fields.Datetime.now(),
             "omni_channel_id": channel.id,
             "omni_external_id": self.external_id,
             "client_order_ref": self.external_id,
@@ -369,6 +535,8 @@ class OmniExternalOrder(models.Model):
         }
         if channel.warehouse_ids:
             vals["warehouse_id"] = channel.warehouse_ids[:1].id
+        if channel.pricelist_id:
+            vals["pricelist_id"] = channel.pricelist_id.id
         if channel.team_id:
             vals["team_id"] = channel.team_id.id
         if channel.fiscal_position_id:
@@ -536,7 +704,8 @@ class OmniExternalOrder(models.Model):
         One job per order and status (and waybill): the same event raised
         twice in a transaction, or while the job waits, is sent once.
         """
-        for order in self.filtered(lambda o: o.channel_id.push_order_status):
+        # raised by whoever confirms, ships or cancels: not always allowed to write here
+        for order in self.sudo().filtered(lambda o: o.channel_id.push_order_status):
             state = OrderState(state)
             order.write({"status_sync_state": "pending", "status_sync_error": False})
             order.channel_id._omni_delay(
@@ -606,6 +775,7 @@ class OmniExternalOrder(models.Model):
 
     def action_retry_status(self):
         """Send the last status again (after fixing what the channel refused)."""
+        self._omni_check_manager()
         for order in self.filtered(lambda o: o.status_sync_state == "error"):
             sale = order.sale_order_id
             picking = sale.picking_ids._omni_shipped_pickings()[:1] if sale else None
@@ -618,7 +788,12 @@ class OmniExternalOrder(models.Model):
         return True
 
     # ------------------------------------------------------------ buttons
+    def _omni_check_manager(self):
+        """Only the pipeline and managers change what a channel sent (see the access rules)."""
+        self.channel_id._omni_check_manager()
+
     def action_retry(self):
+        self._omni_check_manager()
         for order in self:
             order.write({"state": "received"})
             order.activity_ids.action_done()
@@ -627,7 +802,8 @@ class OmniExternalOrder(models.Model):
 
     def action_process_now(self):
         """Map at once (from the form), without waiting for the job runner."""
-        for order in self:
+        self._omni_check_manager()
+        for order in self.with_user(SUPERUSER_ID):
             order._omni_process()
         return True
 

@@ -73,6 +73,11 @@ class OmniProductBinding(models.Model):
         index=True,
     )
     last_error = fields.Text(readonly=True, copy=False)
+    push_blocker = fields.Char(
+        "Not Sent Because",
+        compute="_compute_push_blocker",
+        help="Why this product's stock is never sent to the channel as it is.",
+    )
     error_count = fields.Integer(readonly=True, copy=False)
 
     _sql_constraints = [
@@ -90,6 +95,24 @@ class OmniProductBinding(models.Model):
             binding.display_name = (
                 f"{binding.channel_id.name or ''} / {binding.product_id.display_name or ''}"
             )
+
+    @api.depends("product_id.active", "product_id.is_storable", "channel_id.sync_stock")
+    def _compute_push_blocker(self):
+        for binding in self:
+            product = binding.product_id.with_context(active_test=False)
+            if not product:
+                binding.push_blocker = False
+            elif not product.active:
+                binding.push_blocker = self.env._(
+                    "The product is archived: the channel is shown 0."
+                )
+            elif not product.is_storable:
+                binding.push_blocker = self.env._(
+                    "The product does not track inventory: no stock is sent. Set it to "
+                    "track inventory to sell it by stock."
+                )
+            else:
+                binding.push_blocker = False
 
     def _compute_dirty(self):
         pending = {"stock": set(), "price": set()}

@@ -11,6 +11,6 @@ class ProductTemplate(models.Model):
         Binding = self.env["omni.product.binding"]
         if PRICE_FIELDS & set(vals):
             Binding._omni_products_changed(self.product_variant_ids, kinds=("price",))
-        if "is_storable" in vals:
+        if "is_storable" in vals or "active" in vals:
             Binding._omni_products_changed(self.product_variant_ids, kinds=("stock",))
         return res

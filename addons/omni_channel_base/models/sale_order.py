@@ -16,6 +16,10 @@ class SaleOrder(models.Model):
     omni_external_order_ids = fields.One2many(
         "omni.external.order", "sale_order_id", string="Channel Orders"
     )
+    omni_import_date = fields.Datetime(
+        "Imported On", copy=False, readonly=True,
+        help="When Odoo received the order; the order date is the buyer's, on the channel.",
+    )
     # money known to be collected, whoever collected it (the marketplace, the
     # carrier's cash on delivery, a payment in Odoo): the fiscal and accounting
     # addons act on it through _omni_on_money_collected
@@ -55,9 +59,10 @@ class SaleOrder(models.Model):
             })
             label = dict(self._fields["omni_collected_source"]._description_selection(
                 self.env))[source]
+            shown = f"{amount:.2f}"
             order.message_post(body=self.env._(
                 "%(how)s: %(amount)s %(currency)s.",
-                how=label, amount=f"{amount:.2f}", currency=order.currency_id.name,
+                how=label, amount=shown, currency=order.currency_id.name,
             ))
             done |= order
         for order in done:
@@ -91,6 +96,13 @@ class SaleOrder(models.Model):
         """The external order this sale came from, if any."""
         self.ensure_one()
         return self.omni_external_order_ids[:1]
+
+    def _prepare_confirmation_values(self):
+        """An imported order keeps the date the buyer ordered on the channel."""
+        values = super()._prepare_confirmation_values()
+        if self and all(self.mapped("omni_import_date")):
+            values.pop("date_order", None)
+        return values
 
     def _action_confirm(self):
         res = super()._action_confirm()

@@ -4,3 +4,5 @@ from . import test_channel_admin
 from . import test_concurrency
 from . import test_backend
 from . import test_status_out
+from . import test_hardening
+from . import test_shop_api

@@ -144,7 +144,9 @@ class TestOrderImport(OmniChannelCase):
         self.assertEqual(unreadable.raw_payload, "{not json at all")
         bad = externals - unreadable
         self.assertIn('"oops"', bad.raw_payload)
-        self.assertIn("G-BAD", bad.attention_reason)
+        # one sentence for the manager, the channel's technical words kept apart
+        self.assertIn("cannot be read", bad.attention_reason)
+        self.assertIn("G-BAD", bad.attention_detail)
 
     def test_not_enough_stock_is_flagged_and_stays_quotation(self):
         product = self.products[1]

@@ -161,7 +161,9 @@ class GenericAdapter(ChannelAdapter):
             "GET", "/api/orders", params=params, expect_json=False
         )
         try:
-            page = json.loads(resp.text)
+            # strict=False: a raw control character inside a string (a NUL in a
+            # name) still reads, so that one order is put aside, not the page
+            page = json.loads(resp.text, strict=False)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             page = None
         if not isinstance(page, dict) or not isinstance(page.get("orders"), list):
@@ -196,7 +198,7 @@ class GenericAdapter(ChannelAdapter):
         payload = raw.payload
         if payload is None and raw.body:
             try:
-                payload = json.loads(raw.body)
+                payload = json.loads(raw.body, strict=False)
             except (ValueError, RecursionError):
                 payload = None
         if not isinstance(payload, dict):

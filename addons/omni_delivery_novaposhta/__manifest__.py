@@ -1,0 +1,26 @@
+{
+    "name": "Nova Poshta Shipping",
+    "summary": "Nova Poshta waybills (TTN) with labels, cash on delivery, tracking and "
+    "directories from Odoo's own shipping flow",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Delivery",
+    "license": "LGPL-3",
+    "author": "omni",
+    "website": "https://github.com/omni-ua/omni",
+    "depends": ["omni_channel_base", "stock_delivery", "delivery_state", "queue_job", "mail"],
+    "external_dependencies": {"python": ["omni_connectors"]},
+    "data": [
+        "security/omni_np_security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
+        "views/omni_np_account_views.xml",
+        "views/omni_np_directory_views.xml",
+        "views/delivery_carrier_views.xml",
+        "views/stock_picking_views.xml",
+        "views/sale_order_views.xml",
+        "views/omni_np_menus.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,27 @@
+{
+    "name": "Omnichannel Fiscal Receipts (Checkbox)",
+    "summary": "Checkbox cash registers (PRRO): fiscal receipts issued when the money is "
+    "collected, exactly once, with shifts and Z-reports",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "license": "LGPL-3",
+    "author": "omni",
+    "website": "https://github.com/omni-ua/omni",
+    "depends": ["omni_channel_base", "account"],
+    "external_dependencies": {"python": ["omni_connectors"]},
+    "data": [
+        "security/omni_fiscal_security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+        "data/omni_fiscal_policy_data.xml",
+        "views/omni_fiscal_receipt_views.xml",
+        "views/omni_checkbox_shift_views.xml",
+        "views/omni_checkbox_register_views.xml",
+        "views/omni_fiscal_policy_views.xml",
+        "views/sale_order_views.xml",
+        "views/account_move_views.xml",
+        "views/omni_fiscal_menus.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,1 @@
+from . import test_fiscal_receipts, test_concurrency

@@ -1,0 +1,55 @@
+"""Checkbox (software cash register, PRRO): client, payload mapping, typed errors."""
+
+from .client import DEFAULT_URL, CheckboxAuth, CheckboxClient
+from .errors import (
+    CheckboxAuthError,
+    CheckboxError,
+    DuplicateReceiptError,
+    PaymentMismatchError,
+    CheckboxNotFoundError,
+    ReceiptValidationError,
+    RegisterBusyError,
+    ShiftFailedError,
+    ShiftNotOpenedError,
+)
+from .mapping import (
+    DEFAULT_LABELS,
+    Cashier,
+    LineSpec,
+    RegisterInfo,
+    Report,
+    ShiftTotals,
+    error_text,
+    fit_lines,
+    parse_receipt,
+    parse_report,
+    parse_shift,
+    receipt_payload,
+)
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "DEFAULT_URL",
+    "Cashier",
+    "CheckboxAuth",
+    "CheckboxAuthError",
+    "CheckboxClient",
+    "CheckboxError",
+    "DuplicateReceiptError",
+    "LineSpec",
+    "PaymentMismatchError",
+    "CheckboxNotFoundError",
+    "ReceiptValidationError",
+    "RegisterBusyError",
+    "RegisterInfo",
+    "Report",
+    "ShiftFailedError",
+    "ShiftNotOpenedError",
+    "ShiftTotals",
+    "error_text",
+    "fit_lines",
+    "parse_receipt",
+    "parse_report",
+    "parse_shift",
+    "receipt_payload",
+]
