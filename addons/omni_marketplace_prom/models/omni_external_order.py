@@ -19,8 +19,9 @@ class OmniExternalOrder(models.Model):
     def _omni_is_prom(self):
         return self.channel_id.channel_type == "prom"
 
-    def _omni_order_vals(self, order):
-        vals = super()._omni_order_vals(order)
+    def _omni_order_raw_vals(self, order):
+        # the base cleans and bounds these values before they are stored
+        vals = super()._omni_order_raw_vals(order)
         if self._omni_is_prom():
             vals.update({
                 "prom_commission": float(order.commission or 0),

@@ -211,7 +211,7 @@ class TestPromChannel(OmniChannelCase):
                             "price": "сто гривень"})
         external = self.import_orders()
         self.assertEqual(external.state, "needs_attention")
-        self.assertIn("499000001", external.attention_reason)
+        self.assertIn("499000001", external.attention_detail)
         self.assertIn("сто гривень", external.raw_payload)
         self.assertFalse(external.sale_order_id)
 
