@@ -130,6 +130,8 @@ class PromSimulator(Simulator):
             self._client_ids = itertools.count(301122334)
             self.settable_statuses = {"received", "delivered", "paid", "canceled"}
             self.custom_statuses = {"custom-137639": "Підтверджено"}
+            # warning_message answered when an order reaches a status
+            self.status_warnings = {"delivered": "Не забудьте додати ТТН до замовлення"}
             self.last_id_inclusive = True
             self.silent_drop = set()
             self.silent_drop_every = 0
@@ -532,8 +534,8 @@ class PromSimulator(Simulator):
         answer = {"processed_ids": processed}
         if errors:
             answer["errors"] = errors
-        if status == "delivered" and processed:
-            answer["warning_message"] = "Не забудьте додати ТТН до замовлення"
+        if processed and self.status_warnings.get(status):
+            answer["warning_message"] = self.status_warnings[status]
         return answer
 
     @route("POST", "/api/v1/delivery/save_declaration_id")

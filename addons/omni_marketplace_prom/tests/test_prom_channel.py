@@ -2,7 +2,7 @@
 
 import json
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from odoo.addons.omni_channel_base.tests.common import OmniChannelCase
@@ -89,6 +89,26 @@ class TestPromChannel(OmniChannelCase):
         # confirmed here: accepted on Prom, and the other channel shows less
         self.assertEqual(self.sim.orders[placed["id"]]["status"], "received")
         self.assertEqual(self.shown(self.sims[1], self.products[0]), 3)
+
+    def test_prom_warning_is_shown_to_the_manager(self):
+        self.sim.status_warnings["received"] = "Замовлення потребує підтвердження телефоном"
+        self.place()
+        external = self.import_orders()
+        self.assertEqual(external.status_sync_state, "done")
+        bodies = external.sale_order_id.message_ids.mapped("body")
+        self.assertTrue(any("потребує підтвердження" in body for body in bodies), bodies)
+
+    def test_settings_are_checked_and_reach_the_adapter(self):
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            self.channel.prom_shipped_status = "shipped"
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            self.channel.prom_custom_states = "custom-1 means shipped"
+        self.channel.write({"prom_custom_states": "custom-5 = shipped\n",
+                            "prom_language": "ru", "prom_batch_limit": 50})
+        adapter = self.channel._omni_build_adapter()
+        self.assertEqual(adapter.custom_states, {"custom-5": "shipped"})
+        self.assertEqual(adapter.batch_limit, 50)
+        self.assertEqual(adapter.transport.default_headers["X-LANGUAGE"], "ru")
 
     def test_polling_asks_cheaply_and_fetches_only_on_change(self):
         self.place()
