@@ -343,3 +343,15 @@ def test_hostile_products_become_offers_or_refuse_cleanly(fields):
     assert offer.key == str(entry["id"])
     assert offer.quantity is None or isinstance(offer.quantity, int)
     assert offer.price is None or isinstance(offer.price, Decimal)
+
+
+def test_fact_sheet_orders_pass_the_base_checks():
+    from omni_connectors.core import checks
+
+    with_delivery = dict(ORDER_61, delivery_cost=80.0, full_price="1 230 грн")
+    for payload in (ORDER_61, ORDER_62, with_delivery):
+        order = parse_order(payload)
+        assert checks.number_problems(order) == [], payload["id"]
+        assert checks.text_problems(order) == [], payload["id"]
+    broken = dict(ORDER_61, full_price="2 150 грн")
+    assert [p.code for p in checks.number_problems(parse_order(broken))] == ["sum"]
