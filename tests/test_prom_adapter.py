@@ -207,6 +207,15 @@ def test_status_rules(prom_sim, prom):
         prom.set_order_status(oid, OrderState.CONFIRMED, remote_status="pending")
 
 
+def test_accepting_never_moves_an_order_back(prom_sim, prom):
+    prom_sim.add_product("MUG-07", quantity=5, price="230")
+    oid = str(_order(prom_sim)["id"])
+    prom_sim.orders[int(oid)]["status"] = "custom-137639"  # moved on in the cabinet
+    assert prom.set_order_status(oid, OrderState.CONFIRMED).remote_status == "custom-137639"
+    assert prom_sim.orders[int(oid)]["status"] == "custom-137639"
+    assert not prom_sim.status_calls
+
+
 def test_accepted_statuses_are_data(prom_sim, prom_adapter_factory):
     prom_sim.add_product("MUG-07", quantity=5, price="230")
     oid = str(_order(prom_sim)["id"])

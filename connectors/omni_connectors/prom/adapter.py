@@ -73,6 +73,8 @@ FORBIDDEN = {
     "canceled": {"received", "delivered", "paid", "custom"},
     "delivered": {"received", "canceled", "custom"},
 }
+#: statuses of an order not yet accepted by the seller
+NEW_STATUSES = ("pending", "draft", "")
 #: delivery_type codes save_declaration_id takes [S]
 DECLARATION_TYPES = ("nova_poshta", "ukrposhta", "meest", "justin")
 FILTER_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -360,6 +362,11 @@ class PromAdapter(ChannelAdapter):
             if str(data.get("declaration_number") or "") != str(ttn):
                 self.save_declaration(order_id, ttn, carrier or data.get("provider"))
         if not status:
+            return StatusResult(remote_status=current_status, warnings=warnings)
+        if state == OrderState.CONFIRMED and not remote_status \
+                and current_status not in NEW_STATUSES:
+            # accepted already, paid, or moved on by the seller in Prom's cabinet
+            # (one of their own statuses): accepting again would move it back
             return StatusResult(remote_status=current_status, warnings=warnings)
         self._check_transition(order_id, current_status, status)
         if current_status == status:
