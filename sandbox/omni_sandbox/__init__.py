@@ -28,6 +28,7 @@ SIMULATORS = {
     "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
     "shop": "omni_sandbox.shop:ShopSimulator",
     "rozetka": "omni_sandbox.rozetka:RozetkaSimulator",
+    "prom": "omni_sandbox.prom:PromSimulator",
 }
 
 
