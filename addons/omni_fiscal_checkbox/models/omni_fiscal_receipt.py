@@ -157,8 +157,13 @@ class OmniFiscalReceipt(models.Model):
 
     @api.depends("receipt_type", "fiscal_code", "uuid")
     def _compute_name(self):
-        labels = dict(self._fields["receipt_type"]._description_selection(self.env))
+        # stored: written in the language of the register's responsible, who reads
+        # the receipts, not in the job's (the system's)
+        field = self._fields["receipt_type"]
         for receipt in self:
+            register = receipt.register_id
+            env = register._omni_in_responsible_lang().env if register else self.env
+            labels = dict(field._description_selection(env))
             code = receipt.fiscal_code or (receipt.uuid or "")[:8]
             receipt.name = f"{labels.get(receipt.receipt_type, '')} {code}"
 
