@@ -1,5 +1,6 @@
 """Nova Poshta client against the Nova Poshta simulator, over real HTTP on loopback."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -280,6 +281,17 @@ def test_labels_are_real_pdfs_in_every_layout(client, sim, calls):
     assert any("/apiKey/***" in c.url for c in calls)
 
 
+def test_labels_of_many_waybills_in_one_request(client, sim, calls):
+    first = client.create_waybill(_shipment(client, sim), "LBL-A")
+    second = client.create_waybill(_shipment(client, sim), "LBL-B")
+    del calls[:]
+    pdf = client.label([first.number, second.number], layout="100x100")
+    assert pdf.startswith(b"%PDF")
+    assert first.number.encode() in pdf and second.number.encode() in pdf
+    assert len(calls) == 1
+    assert f"/orders/{first.number},{second.number}/" in calls[0].url
+
+
 def test_label_of_unknown_number_is_an_error(client, sim):
     with pytest.raises(Exception, match="404|PDF"):
         client.label(["20450000999999"])
@@ -301,3 +313,19 @@ def test_reads_are_retried_after_a_5xx(client, sim, sleeps):
     sim.faults.add("status", status=502, match={"calledMethod": "getCities"})
     cities, total = client.cities(limit=5)
     assert total == 40 and len(sleeps.calls) == 1
+
+
+def test_sender_contact_persons_and_unknown_contact_refused(client, sim):
+    sim.sender_contacts.append({
+        "Ref": "second-contact", "Description": "Шевченко Тарас Григорович",
+        "Phones": "380672223344", "Email": "", "FirstName": "Тарас", "LastName": "Шевченко",
+        "MiddleName": "Григорович"})
+    sender = client.counterparties("Sender")[0]
+    contacts = client.contact_persons(sender.ref)
+    assert [c.ref for c in contacts][1:] == ["second-contact"]
+    assert contacts[1].phone == "380672223344"
+    shipment = _shipment(client, sim)
+    wrong = dataclasses.replace(shipment, sender=dataclasses.replace(
+        shipment.sender, contact_ref="nobody"))
+    with pytest.raises(Exception, match="ContactSender not found"):
+        client.create_waybill(wrong, "CS-1")

@@ -20,6 +20,7 @@
         "views/delivery_carrier_views.xml",
         "views/stock_picking_views.xml",
         "views/sale_order_views.xml",
+        "views/omni_np_return_wizard_views.xml",
         "views/omni_np_menus.xml",
     ],
     "installable": True,

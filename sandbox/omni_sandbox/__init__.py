@@ -27,6 +27,8 @@ SIMULATORS = {
     "checkbox": "omni_sandbox.checkbox:CheckboxSimulator",
     "novaposhta": "omni_sandbox.novaposhta:NovaPoshtaSimulator",
     "shop": "omni_sandbox.shop:ShopSimulator",
+    "rozetka": "omni_sandbox.rozetka:RozetkaSimulator",
+    "prom": "omni_sandbox.prom:PromSimulator",
 }
 
 

@@ -88,6 +88,24 @@ STATUS_TEXTS = {
     "103": "Відмова одержувача",
 }
 
+#: return orders (AdditionalServiceGeneral). The reason texts and refs are the
+#: simulator's own; NP's real list comes from getReturnReasons [I]
+RETURN_REASONS = {
+    "49754eb2-a9e1-11e3-9fa0-0050568002cf": ("Повернення посилки", {
+        "49754eb3-a9e1-11e3-9fa0-0050568002cf": "Відмова одержувача",
+        "49754eb4-a9e1-11e3-9fa0-0050568002cf": "Товар не відповідає опису",
+    }),
+    "49754eb5-a9e1-11e3-9fa0-0050568002cf": ("Обмін товару", {
+        "49754eb6-a9e1-11e3-9fa0-0050568002cf": "Не підійшов розмір",
+    }),
+}
+#: states from which a return may be ordered: at the branch, refused, received [I]
+RETURN_POSSIBLE_STATES = ("7", "8", "103", "9", "10", "11")
+#: of those, the parcel is still at NP: the return waybill is made at once [Sim]
+RETURN_AT_BRANCH_STATES = ("7", "8", "103")
+RETURN_ACCEPTED = "Прийняте"  # [I]
+RETURN_NOT_POSSIBLE = "20000900746"  # [Sim] code of "return not possible"
+
 _PHONE = re.compile(r"^380\d{9}$")
 _CYR = re.compile(r"^[А-ЩЬЮЯҐЄІЇа-щьюяґєії'’ʼ\- ]+$")
 _DATE = re.compile(r"^\d\d\.\d\d\.\d{4}$")
@@ -284,6 +302,8 @@ class NovaPoshtaSimulator(Simulator):
             "Phones": "380501112233", "Email": "shop@example.com", "FirstName": "Олена",
             "LastName": "Коваленко", "MiddleName": "Петрівна",
         }
+        #: the sender's contact persons (tests may add some)
+        self.sender_contacts = [self.sender_contact]
         self.options = {"CanAfterpaymentOnGoodsCost": self.payment_control,
                         "CanMoneyTransfer": self.money_transfer}
         self.recipient_ref = _uuid(self.seed, "recipient")
@@ -293,10 +313,15 @@ class NovaPoshtaSimulator(Simulator):
         self.scan_sheets = {}  # ref -> sheet
         self.counter = 20450000000000
         self.sheet_counter = 100
+        self.return_orders = {}  # ref -> return order
+        self.return_counter = 3000
+        #: days a parcel may still be returned after it arrived or was received [I]
+        self.storage_days = 14
 
     def dump_state(self):
         return {"documents": list(self.documents.values()),
-                "scan_sheets": list(self.scan_sheets.values())}
+                "scan_sheets": list(self.scan_sheets.values()),
+                "return_orders": list(self.return_orders.values())}
 
     def not_found_reply(self, req):
         return html_reply("<html><body><h1>404</h1><p>Сторінку не знайдено</p></body></html>",
@@ -414,7 +439,7 @@ class NovaPoshtaSimulator(Simulator):
     def np_Counterparty_getCounterpartyContactPersons(self, props):  # noqa: N802
         if props.get("Ref") != self.sender["Ref"]:
             raise _NpRefusal(["Counterparty not found"], ["20000300000"])
-        return self.envelope([self.sender_contact], total=1)
+        return self.envelope(list(self.sender_contacts), total=len(self.sender_contacts))
 
     def np_Counterparty_getCounterpartyAddresses(self, props):  # noqa: N802
         branch = self.directory["wh_by_city"][self.sender["City"]][0]
@@ -555,8 +580,7 @@ class NovaPoshtaSimulator(Simulator):
         if weight < 0.1:
             refuse("Weight is invalid", "20000200373")
         self._number(props, "Cost", "20000200118")
-        if props["Sender"] != self.sender["Ref"]:
-            refuse("Sender not found", "20000300000")
+        self._validate_sender(props, refuse)
         if by_text:
             self._validate_by_text(props, refuse)
         else:
@@ -566,6 +590,12 @@ class NovaPoshtaSimulator(Simulator):
             raise _NpRefusal(errors, codes)
         self._validate_postomat(props, weight)
         self._validate_cod(props)
+
+    def _validate_sender(self, props, refuse):
+        if props["Sender"] != self.sender["Ref"]:
+            refuse("Sender not found", "20000300000")
+        if props.get("ContactSender") not in {c["Ref"] for c in self.sender_contacts}:
+            refuse("ContactSender not found", "20000300000")
 
     def _validate_by_text(self, props, refuse):
         name = str(props.get("RecipientName") or "")
@@ -927,9 +957,12 @@ class NovaPoshtaSimulator(Simulator):
             return html_reply("<html><body>Доступ заборонено</body></html>", status=403)
         if match.group("type") not in ("pdf", "pdf8", "html"):
             return html_reply("<html><body>Type should be html or pdf</body></html>")
+        idents = match.group("ids").split(",")
+        if len(idents) > 1 and "/orders[]/" in req.path:  # many: "orders/{a,b}", no "[]"
+            return self.not_found_reply(req)
         numbers = []
         with self.lock:
-            for ident in match.group("ids").split(","):
+            for ident in idents:
                 number = ident if ident in self.documents else self.refs.get(ident)
                 if number is None or self.documents[number]["StateId"] == "2":
                     return self.not_found_reply(req)
@@ -955,6 +988,151 @@ class NovaPoshtaSimulator(Simulator):
             lines = [f"Scan sheet {sheet['Number']}", f"{sheet['Count']} documents"]
             lines += [f"TTN {n}" for n in sheet["documents"]]
         return Reply(body=make_pdf(lines), content_type="application/pdf")
+
+    # -- return orders (AdditionalServiceGeneral; "General" is cut by the router) ---------
+
+    def _returnable(self, number):
+        """The document a return may be ordered for, or NP's refusal."""
+        document = self.documents.get(str(number or ""))
+        if document is None or document["StateId"] == "2":
+            raise _NpRefusal(["Document not found"], ["20000300415"])
+        if document["StateId"] not in RETURN_POSSIBLE_STATES:
+            raise _NpRefusal(["Повернення неможливе: відправлення ще не прибуло до "
+                              "одержувача"], [RETURN_NOT_POSSIBLE])
+        since = document.get("received") or document.get("updated") or ""
+        try:
+            since = dt.datetime.strptime(since, "%d-%m-%Y %H:%M:%S")
+        except ValueError:
+            since = dt.datetime.fromisoformat(document["CreatedAt"])
+        if dt.datetime.now() - since > dt.timedelta(days=self.storage_days):
+            raise _NpRefusal(["Повернення неможливе: минув термін зберігання"],
+                             [RETURN_NOT_POSSIBLE])
+        if any(o["DocumentNumber"] == document["IntDocNumber"]
+               for o in self.return_orders.values()):
+            raise _NpRefusal(["Заявку на повернення вже створено"], [RETURN_NOT_POSSIBLE])
+        return document
+
+    def _return_address(self):
+        branch = self.directory["wh_by_city"][self.sender["City"]][0]
+        return {
+            "NonCash": True, "City": self.directory["city_by_ref"][self.sender["City"]][
+                "Description"],
+            "Counterparty": self.sender["Description"],
+            "ContactPerson": self.sender_contact["Description"],
+            "Address": branch["Description"], "Phone": self.sender_contact["Phones"],
+            "Ref": branch["Ref"],
+        }
+
+    def np_AdditionalService_CheckPossibilityCreateReturn(self, props):  # noqa: N802
+        self._returnable(props.get("Number"))
+        return self.envelope([self._return_address()])
+
+    def np_AdditionalService_getReturnReasons(self, props):  # noqa: N802
+        return self.envelope([{"Ref": ref, "Description": name}
+                              for ref, (name, _subs) in RETURN_REASONS.items()])
+
+    def np_AdditionalService_getReturnReasonsSubtypes(self, props):  # noqa: N802
+        reason = RETURN_REASONS.get(str(props.get("ReasonRef") or ""))
+        if reason is None:
+            raise _NpRefusal(["ReasonRef is invalid"], ["20000900747"])
+        return self.envelope([{"Ref": ref, "Description": name,
+                               "ReasonRef": props["ReasonRef"]}
+                              for ref, name in reason[1].items()])
+
+    def np_AdditionalService_save(self, props):  # noqa: N802
+        if props.get("OrderType") != "orderCargoReturn":
+            raise _NpRefusal(["OrderType is invalid"], ["20000900748"])
+        self._require(props, ("IntDocNumber", "PaymentMethod", "Reason", "SubtypeReason"))
+        if props["PaymentMethod"] not in ("Cash", "NonCash"):
+            raise _NpRefusal(["PaymentMethod is invalid"], ["20000900749"])
+        reason = RETURN_REASONS.get(str(props["Reason"]))
+        if reason is None or str(props["SubtypeReason"]) not in reason[1]:
+            raise _NpRefusal(["Reason or SubtypeReason is invalid"], ["20000900747"])
+        document = self._returnable(props["IntDocNumber"])
+        address = self._return_address()
+        if props.get("ReturnAddressRef"):
+            if props["ReturnAddressRef"] != address["Ref"]:
+                raise _NpRefusal(["ReturnAddressRef is invalid"], ["20000900750"])
+            warehouse = self.directory["wh_by_ref"].get(address["Ref"])
+        elif props.get("RecipientWarehouse"):
+            warehouse = self.directory["wh_by_ref"].get(props["RecipientWarehouse"])
+            if warehouse is None:
+                raise _NpRefusal(["RecipientWarehouse is invalid"], ["20000900750"])
+        else:
+            raise _NpRefusal(["Return address is empty"], ["20000900750"])
+        self.return_counter += 1
+        number = f"102-{self.return_counter:08d}"
+        ref = _uuid(self.seed, "return", number)
+        order = {
+            "OrderRef": ref, "OrderNumber": number, "OrderStatus": RETURN_ACCEPTED,
+            "DocumentNumber": document["IntDocNumber"],
+            "CounterpartyRecipient": self.sender["Description"],
+            "ContactPersonRecipient": self.sender_contact["Description"],
+            "AddressRecipient": (warehouse or {}).get("Description") or address["Address"],
+            "DeliveryCost": "", "EstimatedDeliveryDate": "", "ExpressWaybillNumber": "",
+            "ExpressWaybillStatus": "", "Reason": props["Reason"],
+            "SubtypeReason": props["SubtypeReason"], "Note": str(props.get("Note") or ""),
+            "PaymentMethod": props["PaymentMethod"], "CreatedAt": dt.datetime.now().isoformat(),
+            "previous_state": document["StateId"],
+        }
+        self.return_orders[ref] = order
+        answer = {"Number": number, "Ref": ref}
+        if document["StateId"] in RETURN_AT_BRANCH_STATES:
+            self._assign_return_waybill(order)
+            answer["ExpressWaybillNumber"] = order["ExpressWaybillNumber"]
+        return self.envelope([answer])
+
+    def _assign_return_waybill(self, order):
+        original = self.documents[order["DocumentNumber"]]
+        waybill = self.add_document(
+            CityRecipient="Київ", WarehouseRecipient=order["AddressRecipient"],
+            PayerType="Sender", Cost=original["Cost"], Weight=original["Weight"])
+        order["ExpressWaybillNumber"] = waybill["IntDocNumber"]
+        order["ExpressWaybillStatus"] = waybill["StateName"]
+        order["DeliveryCost"] = str(waybill["CostOnSite"])
+        order["EstimatedDeliveryDate"] = waybill["EstimatedDeliveryDate"]
+        order["OrderStatus"] = "В обробці"
+        original["StateId"] = "102"
+        original["StateName"] = STATUS_TEXTS["102"]
+        return waybill
+
+    def assign_return_waybill(self, order_number):
+        """The buyer brought the parcel back: NP makes the return waybill (tests)."""
+        with self.lock:
+            order = next(o for o in self.return_orders.values()
+                         if o["OrderNumber"] == order_number)
+            return self._assign_return_waybill(order)["IntDocNumber"]
+
+    def np_AdditionalService_getReturnOrdersList(self, props):  # noqa: N802
+        items = list(self.return_orders.values())
+        if props.get("Number"):
+            items = [o for o in items if o["OrderNumber"] == props["Number"]]
+        if props.get("Ref"):
+            items = [o for o in items if o["OrderRef"] == props["Ref"]]
+        try:
+            start = self._date(props["BeginDate"]) if props.get("BeginDate") else None
+            end = self._date(props["EndDate"]) if props.get("EndDate") else None
+        except _NpRefusal:
+            raise _NpRefusal(["BeginDate or EndDate invalid format"], ["20000400456"]) from None
+        shown = []
+        for order in items:
+            created = dt.datetime.fromisoformat(order["CreatedAt"]).date()
+            if (start and created < start) or (end and created > end):
+                continue
+            shown.append({k: v for k, v in order.items()
+                          if k not in ("CreatedAt", "previous_state", "Reason",
+                                       "SubtypeReason", "Note", "PaymentMethod")})
+        return self.envelope(self._page(shown, props, 100), total=len(shown))
+
+    def np_AdditionalService_delete(self, props):  # noqa: N802
+        order = self.return_orders.get(str(props.get("Ref") or ""))
+        if order is None:
+            raise _NpRefusal(["Order not found"], ["20000900751"])
+        if order["OrderStatus"] != RETURN_ACCEPTED:
+            raise _NpRefusal(["Заявку можна видалити лише у статусі «Прийняте»"],
+                             ["20000900752"])
+        del self.return_orders[order["OrderRef"]]
+        return self.envelope([{"Ref": order["OrderRef"]}])
 
     # -- control --------------------------------------------------------------------------
 

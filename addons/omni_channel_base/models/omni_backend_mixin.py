@@ -102,14 +102,24 @@ class OmniBackendMixin(models.AbstractModel):
 
     # ---------------------------------------------------------- credentials
     @api.model
+    def _omni_public_fields(self):
+        """Administrator-only text fields that are settings, not secrets.
+
+        Extend with ``super()`` (several addons may add fields to one model);
+        the class attribute ``_omni_public_system_fields`` is the model's own list.
+        """
+        return set(self._omni_public_system_fields)
+
+    @api.model
     def _omni_secret_fields(self):
         """Credential fields: the administrator-only text fields, whatever the connector."""
+        public = self._omni_public_fields()
         return [
             name
             for name, field in self._fields.items()
             if field.type == "char"
             and field.groups == "base.group_system"
-            and name not in self._omni_public_system_fields
+            and name not in public
         ]
 
     def _omni_secrets(self):
@@ -324,7 +334,8 @@ class OmniBackendMixin(models.AbstractModel):
         unreachable, failing on its side), after the wait the service named,
         within the ``retry_after_cap`` setting.
         """
-        message = self._omni_error_text(err)
+        # in a job the message lands on the card and the job list: the responsible's words
+        message = (self._omni_in_responsible_lang() if in_job else self)._omni_error_text(err)
         if in_job and getattr(err, "retryable", False):
             seconds = getattr(err, "retry_after", None)
             if seconds:

@@ -136,7 +136,8 @@ class OmniChannel(models.Model):
             if failed_jobs or (oldest and age >= 15):
                 health = "error"
                 if failed_jobs:
-                    reason = job_error or channel.last_error or False
+                    # the channel's own failure note is in its responsible's words
+                    reason = channel.last_error or job_error or False
                 else:
                     reason = self.env._(
                         "Jobs have waited %(minutes)s minutes: is the job runner running?",

@@ -117,7 +117,15 @@ class OmniExternalOrder(models.Model):
     delivery_warehouse_ref = fields.Char("Pickup Point Ref", readonly=True)
     delivery_address = fields.Char(readonly=True)
     recipient_name = fields.Char(readonly=True)
+    recipient_first_name = fields.Char(readonly=True)
+    recipient_last_name = fields.Char(readonly=True)
+    recipient_middle_name = fields.Char(readonly=True)
     recipient_phone = fields.Char(readonly=True)
+    delivery_warehouse_number = fields.Char("Pickup Point Number", readonly=True)
+    dont_call_back = fields.Boolean(
+        "Do Not Call Back", readonly=True,
+        help="The buyer asked not to be called to confirm the order.",
+    )
     ttn = fields.Char("Waybill (TTN)", readonly=True)
     payment_method = fields.Char(readonly=True)
     is_paid = fields.Boolean("Paid", readonly=True)
@@ -382,7 +390,7 @@ class OmniExternalOrder(models.Model):
         }
         raise OmniMappingError(
             sentences[first.code] % {"value": first.value, "where": where}
-            + " " + _("Check the order on the channel, then press Retry (or fix it here)."),
+            + " " + _("Have the order corrected on the channel, then press Retry."),
             "; ".join(f"{p.code} {p.field} line={p.line} value={p.value}" for p in problems),
         )
 
@@ -436,6 +444,11 @@ class OmniExternalOrder(models.Model):
             "delivery_warehouse_ref": delivery.warehouse_ref,
             "delivery_address": delivery.address,
             "recipient_name": delivery.recipient_name,
+            "recipient_first_name": delivery.recipient_first_name,
+            "recipient_last_name": delivery.recipient_last_name,
+            "recipient_middle_name": delivery.recipient_middle_name,
+            "delivery_warehouse_number": delivery.warehouse_number,
+            "dont_call_back": bool(order.dont_call_back),
             "recipient_phone": delivery.recipient_phone,
             "ttn": delivery.ttn,
             "payment_method": payment.method_name or payment.method,
@@ -656,13 +669,15 @@ class OmniExternalOrder(models.Model):
                         sale=sale.name,
                     )
                 )
-        sale.message_post(
-            body=self.env._(
-                "Order updated on %(channel)s (status: %(status)s).",
-                channel=self.channel_id.name,
-                status=self.remote_status,
+        if not (current == wanted and order.state.value == self.last_status_sent):
+            # (the echo of a status Odoo itself sent changes nothing worth a message)
+            sale.message_post(
+                body=self.env._(
+                    "Order updated on %(channel)s (status: %(status)s).",
+                    channel=self.channel_id.name,
+                    status=self.remote_status,
+                )
             )
-        )
         if sale.state in ("draft", "sent"):
             self._omni_confirm_if_possible()
         else:

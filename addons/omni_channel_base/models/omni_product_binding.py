@@ -136,12 +136,13 @@ class OmniProductBinding(models.Model):
     def _search_dirty(self, kind, operator, value):
         if operator not in ("=", "!="):
             raise NotImplementedError(operator)
+        # a subquery in parentheses: the domain writes "id IN <query>" as it is
         query = SQL(
             """
-            SELECT b.id FROM omni_product_binding b
-             WHERE EXISTS (SELECT 1 FROM omni_binding_change ch
-                            WHERE ch.channel_id = b.channel_id
-                              AND ch.product_id = b.product_id AND ch.kind = %s)
+            (SELECT b.id FROM omni_product_binding b
+              WHERE EXISTS (SELECT 1 FROM omni_binding_change ch
+                             WHERE ch.channel_id = b.channel_id
+                               AND ch.product_id = b.product_id AND ch.kind = %s))
             """,
             kind,
         )

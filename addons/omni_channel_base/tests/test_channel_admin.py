@@ -333,3 +333,18 @@ class TestBindingsAndHealth(OmniChannelCase):
         self.assertEqual(self.sims[0].offer("SRV-1")["price"], "20.00")
         self.channels.invalidate_recordset()
         self.assertEqual(self.channels.pending_binding_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestWaitingList(OmniChannelCase):
+    channel_count = 1
+
+    def test_waiting_to_be_sent_opens_the_waiting_products(self):
+        """The card's 'Waiting to be sent' number opens the list of those products."""
+        self.set_stock(self.products[1], 2)
+        self.flush()
+        action = self.channels.action_open_pending_bindings()
+        waiting = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(waiting, self.binding(self.channels, self.products[1]))
+        self.assertNotIn(self.binding(self.channels, self.products[0]),
+                         self.env["omni.product.binding"].search([("stock_dirty", "=", True)]))

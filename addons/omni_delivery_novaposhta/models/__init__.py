@@ -1,4 +1,5 @@
 from . import omni_np_account
+from . import omni_np_sender_contact
 from . import omni_np_city
 from . import omni_np_warehouse
 from . import delivery_carrier
@@ -6,3 +7,5 @@ from . import omni_np_recipient_mixin
 from . import sale_order
 from . import stock_picking
 from . import omni_external_order
+from . import omni_np_return_reason
+from . import stock_picking_return

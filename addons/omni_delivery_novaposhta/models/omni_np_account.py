@@ -13,6 +13,8 @@ _logger = logging.getLogger(__name__)
 
 #: rows written per upsert statement
 UPSERT_BATCH = 1000
+#: days NP's return reasons are kept before they are read again
+RETURN_REASONS_MAX_AGE_DAYS = 7
 
 
 def _number_int(number):
@@ -44,8 +46,16 @@ class OmniNpAccount(models.Model):
                             help="The cabinet address that prints waybills and labels.")
     sender_ref = fields.Char(readonly=True, copy=False)
     sender_name = fields.Char("Sender", readonly=True, copy=False)
+    contact_id = fields.Many2one(
+        "omni.np.sender.contact", "Contact Person", copy=False, tracking=True,
+        domain="[('account_id', '=', id)]",
+        help="Who hands the parcels over, printed on the waybills with the phone; the list "
+        "comes with Load Sender.",
+    )
+    contact_ids = fields.One2many("omni.np.sender.contact", "account_id", "Contact Persons",
+                                  readonly=True)
     contact_ref = fields.Char(readonly=True, copy=False)
-    contact_name = fields.Char("Contact Person", readonly=True, copy=False)
+    contact_name = fields.Char(readonly=True, copy=False)
     sender_phone = fields.Char(readonly=True, copy=False)
     payment_control_allowed = fields.Boolean(
         readonly=True,
@@ -64,6 +74,10 @@ class OmniNpAccount(models.Model):
     sync_progress = fields.Char("Progress", readonly=True, copy=False)
     sync_date = fields.Datetime("Directory Loaded On", readonly=True, copy=False)
     sync_error = fields.Text("Directory Error", readonly=True, copy=False)
+    return_reason_ids = fields.One2many("omni.np.return.reason", "account_id",
+                                        "Return Reasons", readonly=True)
+    return_reasons_date = fields.Datetime("Return Reasons Loaded On", readonly=True,
+                                          copy=False)
     city_count = fields.Integer(compute="_compute_counts")
     warehouse_count = fields.Integer(compute="_compute_counts")
 
@@ -73,6 +87,26 @@ class OmniNpAccount(models.Model):
         for account in self:
             account.city_count = cities
             account.warehouse_count = warehouses
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._omni_np_contact_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._omni_np_contact_vals(vals))
+
+    def _omni_np_contact_vals(self, vals):
+        """The chosen contact person's ref, name and phone go with it."""
+        if "contact_id" in vals:
+            contact = self.env["omni.np.sender.contact"].browse(vals["contact_id"])
+            vals = dict(vals, contact_ref=contact.ref or False,
+                        contact_name=contact.name or False, sender_phone=contact.phone or False)
+        return vals
+
+    @api.onchange("contact_id")
+    def _onchange_contact_id(self):
+        self.update({key: value for key, value in self._omni_np_contact_vals(
+            {"contact_id": self.contact_id.id}).items() if key != "contact_id"})
 
     @api.onchange("sender_city_id")
     def _onchange_sender_city_id(self):
@@ -139,7 +173,7 @@ class OmniNpAccount(models.Model):
             sender = senders[0]
             contacts = client.contact_persons(sender.ref)
             options = client.counterparty_options(sender.ref)
-            return sender, contacts[:1], options
+            return sender, contacts, options
 
         sender, contacts, options = self._omni_np_call(load)
         vals = {
@@ -147,14 +181,73 @@ class OmniNpAccount(models.Model):
             "sender_name": sender.name,
             "payment_control_allowed": bool(options.get("CanAfterpaymentOnGoodsCost")),
         }
-        if contacts:
-            vals.update(contact_ref=contacts[0].ref, contact_name=contacts[0].name,
-                        sender_phone=contacts[0].phone)
+        listed = self._omni_np_store_contacts(contacts)
+        if listed and self.contact_id not in listed:
+            vals["contact_id"] = listed[0].id
+        elif self.contact_id:
+            vals["contact_id"] = self.contact_id.id  # its name or phone may have changed
         city = self.env["omni.np.city"].search([("ref", "=", sender.city_ref)], limit=1)
         if city and not self.sender_city_id:
             vals["sender_city_id"] = city.id
         self.write(vals)
         return True
+
+    def _omni_np_return_reasons(self, refresh=False):
+        """NP's return reasons (with their subtypes), loaded once and kept for some days."""
+        self.ensure_one()
+        reasons = self.return_reason_ids
+        age = fields.Datetime.now() - (self.return_reasons_date or fields.Datetime.now())
+        if reasons and not refresh and age.days < RETURN_REASONS_MAX_AGE_DAYS:
+            return reasons
+
+        def load(client):
+            return [(reason, client.return_reason_subtypes(reason.ref))
+                    for reason in client.return_reasons()]
+
+        pairs = self._omni_np_call(load)
+        Reason = self.env["omni.np.return.reason"].sudo()
+        known = {(r.reason_ref, r.subtype_ref): r for r in Reason.with_context(
+            active_test=False).search([("account_id", "=", self.id)])}
+        kept = Reason.browse()
+        for reason, subtypes in pairs:
+            for subtype in subtypes:
+                vals = {"reason_name": reason.name, "subtype_name": subtype.name,
+                        "name": f"{reason.name}: {subtype.name}", "active": True}
+                record = known.get((reason.ref, subtype.ref))
+                if record:
+                    record.write(vals)
+                else:
+                    record = Reason.create(dict(vals, account_id=self.id,
+                                                reason_ref=reason.ref, subtype_ref=subtype.ref))
+                kept |= record
+        (Reason.browse([r.id for r in known.values()]) - kept).write({"active": False})
+        self.sudo().return_reasons_date = fields.Datetime.now()
+        if not kept:
+            raise UserError(self.env._("Nova Poshta lists no return reasons for this account."))
+        return self.env["omni.np.return.reason"].browse(kept.ids)
+
+    def action_load_return_reasons(self):
+        self.ensure_one()
+        self._omni_np_return_reasons(refresh=True)
+        return True
+
+    def _omni_np_store_contacts(self, contacts):
+        """Upsert the sender's contact persons by ref; those no longer listed are archived."""
+        self.ensure_one()
+        Contact = self.env["omni.np.sender.contact"].with_context(active_test=False)
+        known = {c.ref: c for c in Contact.search([("account_id", "=", self.id)])}
+        listed = Contact.browse()
+        for person in contacts:
+            vals = {"name": person.name, "phone": person.phone or False,
+                    "email": person.email or False, "active": True}
+            contact = known.get(person.ref)
+            if contact:
+                contact.write(vals)
+            else:
+                contact = Contact.create(dict(vals, account_id=self.id, ref=person.ref))
+            listed |= contact
+        (Contact.browse([c.id for c in known.values()]) - listed).write({"active": False})
+        return listed
 
     def action_sync_directory(self):
         """Queue the load of cities and branches (a job; progress shows on the account)."""

@@ -1,4 +1,6 @@
 import base64
+import logging
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -20,6 +22,12 @@ STATE_MAP = {
     TrackingState.CANCELLED: ("cancelled", "canceled_shipment"),
 }
 REFUSED_STATES = ("refused", "returning", "returned")
+#: pickings per UPDATE when tracking answers are applied
+TRACK_WRITE_BATCH = 1000
+#: waybills per print request (not documented by Nova Poshta; the URL grows with it)
+LABEL_BATCH = 100
+
+_logger = logging.getLogger(__name__)
 
 
 class StockPicking(models.Model):
@@ -235,26 +243,36 @@ class StockPicking(models.Model):
 
     # ---------------------------------------------------------------- labels
     def action_omni_np_print_labels(self):
-        """One PDF with the labels of every selected picking (fetched when missing)."""
+        """One PDF with the labels of every selected picking.
+
+        Missing labels are fetched in one print request per account and label format (Nova
+        Poshta prints many documents in one PDF); a single picking keeps its fetched label.
+        """
         pickings = self.filtered(lambda p: p.np_waybill_ref and p.carrier_tracking_ref)
         if not pickings:
             raise UserError(self.env._("None of the selected deliveries has a Nova Poshta "
                                        "waybill."))
-        for picking in pickings.filtered(lambda p: not p.np_label_id):
-            carrier = picking.carrier_id
-            number, layout = picking.carrier_tracking_ref, carrier.novaposhta_label_layout
-            label = carrier.novaposhta_account_id._omni_np_call(
-                lambda client, n=number, lay=layout: client.label([n], layout=lay or "100x100"),
-                record=picking)
-            picking.np_label_id = self.env["ir.attachment"].create({
-                "name": carrier._omni_np_label_name(number),
-                "datas": base64.b64encode(label), "res_model": "stock.picking",
-                "res_id": picking.id, "mimetype": "application/pdf",
+        documents = [base64.b64decode(p.np_label_id.datas) for p in pickings if p.np_label_id]
+        missing = pickings.filtered(lambda p: not p.np_label_id)
+        for (account, layout), group in missing.grouped(
+                lambda p: (p.carrier_id.novaposhta_account_id,
+                           p.carrier_id.novaposhta_label_layout or "100x100")).items():
+            numbers = group.mapped("carrier_tracking_ref")
+            for start in range(0, len(numbers), LABEL_BATCH):
+                chunk = numbers[start:start + LABEL_BATCH]
+                documents.append(account._omni_np_call(
+                    lambda client, n=chunk, lay=layout: client.label(n, layout=lay),
+                    record=group if len(group) == 1 else None))
+        if len(pickings) == 1 and missing:
+            pickings.np_label_id = self.env["ir.attachment"].create({
+                "name": pickings.carrier_id._omni_np_label_name(pickings.carrier_tracking_ref),
+                "datas": base64.b64encode(documents[0]), "res_model": "stock.picking",
+                "res_id": pickings.id, "mimetype": "application/pdf",
             })
         if len(pickings) == 1:
             attachment = pickings.np_label_id
         else:
-            merged = merge_pdf([base64.b64decode(p.np_label_id.datas) for p in pickings])
+            merged = merge_pdf(documents) if len(documents) > 1 else documents[0]
             attachment = self.env["ir.attachment"].create({
                 "name": self.env._("Nova Poshta labels (%(count)s).pdf", count=len(pickings)),
                 "datas": base64.b64encode(merged), "mimetype": "application/pdf",
@@ -318,51 +336,88 @@ class StockPicking(models.Model):
             phones = {p.carrier_tracking_ref: p.np_phone for p in group if p.np_phone}
             statuses = account._omni_np_call(
                 lambda client, n=numbers, ph=phones: client.track_all(n, ph), in_job=in_job)
-            by_number = {status.number: status for status in statuses}
-            for picking in group:
-                status = by_number.get(picking.carrier_tracking_ref)
-                with self.env.cr.savepoint():
-                    picking._omni_np_apply_status(status)
+            group._omni_np_apply_statuses({status.number: status for status in statuses})
         return True
 
-    def _omni_np_apply_status(self, status):
-        self.ensure_one()
+    def _omni_np_apply_statuses(self, by_number):
+        """Apply tracking answers in bulk.
+
+        Pickings whose answer is the same get one write; the chatter note, the history line
+        and the order's events (cash collected, parcel refused) only come with a change.
+        """
         now = fields.Datetime.now()
-        if status is None or status.state is TrackingState.UNKNOWN:
-            self.write({"np_status_date": now, "np_tracking_flag": self.env._(
+        with_delivery_state = "delivery_state" in self._fields
+        groups = defaultdict(list)  # the values to write -> picking ids
+        history = defaultdict(list)  # the history line to prepend -> picking ids
+        notes = {}
+        missing = self.browse()
+        events = self.browse()
+        for picking in self:
+            status = by_number.get(picking.carrier_tracking_ref)
+            if status is None or status.state is TrackingState.UNKNOWN:
+                missing |= picking
+                continue
+            state, delivery_state = STATE_MAP[status.state]
+            vals = {"np_status_code": status.code, "np_status_text": status.text,
+                    "np_status_date": now, "np_tracking_flag": False,
+                    "np_tracking_done": status.state.is_final}
+            if state != picking.np_state or status.code != picking.np_status_code:
+                vals["np_state"] = state
+                if with_delivery_state:
+                    vals.update(delivery_state=delivery_state, tracking_state=status.text)
+                    if state == "received":
+                        vals["date_delivered"] = status.date or now
+                    history[f"{now} {status.code} {status.text}\n"].append(picking.id)
+                notes[picking.id] = self.env._(
+                    "Nova Poshta: %(status)s (code %(code)s).",
+                    status=status.text or state, code=status.code)
+            groups[tuple(sorted(vals.items()))].append(picking.id)
+            if (state == "received" and status.cod_amount and not picking.np_cod_collected
+                    and picking.np_cod_amount) or (state in REFUSED_STATES
+                                                   and not picking.np_refused):
+                events |= picking
+        if missing:
+            missing.write({"np_status_date": now, "np_tracking_flag": self.env._(
                 "Nova Poshta returned no data for this waybill; the last known state is "
                 "kept.")})
-            return
-        state, delivery_state = STATE_MAP[status.state]
-        vals = {"np_status_code": status.code, "np_status_text": status.text,
-                "np_status_date": now, "np_tracking_flag": False,
-                "np_tracking_done": status.state.is_final}
-        changed = state != self.np_state or status.code != self.np_status_code
-        if changed:
-            vals["np_state"] = state
-            if "delivery_state" in self._fields:
-                history = self.tracking_state_history or ""
-                vals.update(
-                    delivery_state=delivery_state, tracking_state=status.text,
-                    tracking_state_history=f"{now} {status.code} {status.text}\n{history}",
-                )
-                if state == "received":
-                    vals["date_delivered"] = status.date or now
-        self.write(vals)
-        if changed:
-            self.message_post(body=self.env._(
-                "Nova Poshta: %(status)s (code %(code)s).",
-                status=status.text or state, code=status.code))
-        if state == "received" and status.cod_amount and not self.np_cod_collected \
-                and self.np_cod_amount:
-            self._omni_np_cod_collected(status)
-        if state in REFUSED_STATES and not self.np_refused:
-            self.np_refused = True
-            if self.sale_id:
-                self.sale_id._omni_parcel_refused(self)
-            else:
-                partner = self.partner_id.commercial_partner_id
-                partner.sudo().omni_refused_count += 1
+        quiet = self.with_context(mail_notrack=True)
+        for vals, ids in groups.items():
+            for start in range(0, len(ids), TRACK_WRITE_BATCH):
+                quiet.browse(ids[start:start + TRACK_WRITE_BATCH]).write(dict(vals))
+        if history:
+            self.flush_model(["tracking_state_history"])
+            for line, ids in history.items():
+                self.env.cr.execute(
+                    "UPDATE stock_picking SET tracking_state_history ="
+                    " %s || COALESCE(tracking_state_history, '') WHERE id = ANY(%s)",
+                    [line, ids])
+            self.invalidate_model(["tracking_state_history"])
+        if notes:
+            self.browse(list(notes))._message_log_batch(bodies=notes)
+        for picking in events:
+            picking._omni_np_apply_events(by_number[picking.carrier_tracking_ref])
+
+    def _omni_np_apply_events(self, status):
+        """The order's events of a transition, each once; a failure is retried next refresh."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                if (self.np_state == "received" and status.cod_amount
+                        and self.np_cod_amount and not self.np_cod_collected):
+                    self._omni_np_cod_collected(status)
+                if self.np_state in REFUSED_STATES and not self.np_refused:
+                    self.np_refused = True
+                    if self.sale_id:
+                        self.sale_id._omni_parcel_refused(self)
+                    else:
+                        partner = self.partner_id.commercial_partner_id
+                        partner.sudo().omni_refused_count += 1
+        except Exception as err:  # another addon's hook: keep the state, retry the event
+            _logger.exception("Nova Poshta: event of %s failed", self.name)
+            self.write({"np_tracking_done": False, "np_tracking_flag": self.env._(
+                "The new state is kept, but what follows from it failed and is retried "
+                "at the next refresh: %(error)s",
+                error=str(err))})
 
     def _omni_np_cod_collected(self, status):
         amount = float(status.cod_amount)

@@ -1,1 +1,2 @@
 from . import test_novaposhta
+from . import test_novaposhta_return

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -206,3 +208,78 @@ class TestNovaPoshta(NovaPoshtaCase):
         result = self.carrier.rate_shipment(order)
         self.assertTrue(result["success"], result)
         self.assertGreater(result["price"], 0)
+
+    def picking_messages(self, picking):
+        return self.env["mail.message"].search_count(
+            [("model", "=", "stock.picking"), ("res_id", "=", picking.id)])
+
+    def test_refresh_without_change_posts_nothing(self):
+        picking = self.make_picking()
+        picking.button_validate()
+        self.sim.advance(picking.carrier_tracking_ref, 1)
+        self.account._omni_np_track()
+        self.assertEqual(picking.np_state, "in_transit")
+        note = self.env["mail.message"].search(
+            [("model", "=", "stock.picking"), ("res_id", "=", picking.id),
+             ("body", "ilike", "Nova Poshta: ")])
+        self.assertEqual(len(note), 1, "the change is told once in the chatter")
+        messages, history = self.picking_messages(picking), picking.tracking_state_history
+        checked = picking.np_status_date
+        self.account._omni_np_track()
+        self.assertEqual(self.picking_messages(picking), messages)
+        self.assertEqual(picking.tracking_state_history, history)
+        self.assertEqual(picking.np_state, "in_transit")
+        self.assertGreaterEqual(picking.np_status_date, checked)
+
+    def test_failed_refusal_event_keeps_state_and_is_retried(self):
+        picking = self.make_picking()
+        picking.button_validate()
+        self.sim.advance(picking.carrier_tracking_ref, 3, script="refused")
+        self.sim.advance(picking.carrier_tracking_ref, 2)
+        SaleOrder = type(self.env["sale.order"])
+        with patch.object(SaleOrder, "_omni_parcel_refused", side_effect=ValueError("boom")):
+            self.account._omni_np_track()
+        self.assertEqual(picking.np_state, "refused")
+        self.assertFalse(picking.np_refused)
+        self.assertIn("boom", picking.np_tracking_flag)
+        self.account._omni_np_track()
+        self.assertTrue(picking.np_refused)
+        self.assertFalse(picking.np_tracking_flag)
+        self.assertEqual(self.partner.omni_refused_count, 1)
+
+    def test_missing_labels_fetched_in_one_request(self):
+        pickings = self.make_picking() | self.make_picking() | self.make_picking()
+        pickings.button_validate()
+        pickings[1:].np_label_id.unlink()
+        self.sim.requests.clear()
+        action = pickings.action_omni_np_print_labels()
+        prints = [r for r in self.sim.requests if r["path"].startswith("/orders/")]
+        self.assertEqual(len(prints), 1)
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3][:-14]))
+        for picking in pickings:
+            self.assertIn(picking.carrier_tracking_ref.encode(), attachment.raw)
+
+    def test_sender_contact_chosen_goes_on_the_waybill(self):
+        self.assertEqual(len(self.account.contact_ids), 1)
+        self.assertEqual(self.account.contact_id, self.account.contact_ids)
+        self.sim.sender_contacts.append({
+            "Ref": "second-contact", "Description": "Шевченко Тарас Григорович",
+            "Phones": "380672223344", "Email": "", "FirstName": "Тарас",
+            "LastName": "Шевченко", "MiddleName": "Григорович"})
+        first = self.account.contact_id
+        self.account.action_load_sender()
+        self.assertEqual(len(self.account.contact_ids), 2)
+        self.assertEqual(self.account.contact_id, first, "the chosen contact is kept")
+        second = self.account.contact_ids - first
+        self.account.contact_id = second
+        self.assertEqual((self.account.contact_ref, self.account.sender_phone),
+                         ("second-contact", "380672223344"))
+        picking = self.make_picking()
+        picking.action_omni_np_create_ttn()
+        props = self.sim.documents[picking.carrier_tracking_ref]["props"]
+        self.assertEqual(props["ContactSender"], "second-contact")
+        self.assertEqual(props["SendersPhone"], "380672223344")
+        self.sim.sender_contacts.pop()  # no longer listed by Nova Poshta
+        self.account.action_load_sender()
+        self.assertFalse(second.active)
+        self.assertEqual(self.account.contact_id, first)

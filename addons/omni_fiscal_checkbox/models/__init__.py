@@ -5,3 +5,4 @@ from . import omni_fiscal_policy
 from . import omni_fiscal_receipt
 from . import sale_order
 from . import account_move
+from . import res_company

@@ -24,21 +24,80 @@ class AccountMove(models.Model):
 
     def _invoice_paid_hook(self):
         """A paid customer invoice is money collected for its orders (source "payment");
-        a paid credit note after a sale receipt is a refund (return receipt)."""
+        a paid credit note after a sale receipt is a refund (return receipt). An invoice
+        with no sales order gets its own sale receipt, by the same policy."""
         res = super()._invoice_paid_hook()
         for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
             orders = move.line_ids.sale_line_ids.order_id.filtered(lambda o: o.state == "sale")
             if move.move_type == "out_refund":
                 for order in orders:
                     order._omni_fiscal_return("refund", invoice=move)
+                if not orders:
+                    move._omni_fiscal_refund()
                 continue
             payment = move._get_reconciled_payments()[:1]
+            if not orders:
+                move._omni_fiscal_on_paid(payment)
+                continue
             for order in orders:
                 amount = move.amount_total if len(orders) == 1 else order.amount_total
                 order.with_context(omni_fiscal_payment_id=payment.id)._omni_register_collected(
                     amount, fields.Datetime.now(), "payment"
                 )
         return res
+
+    def _omni_fiscal_on_paid(self, payment):
+        """A paid invoice with no sales order: its sale receipt if the policy says so."""
+        self.ensure_one()
+        Policy = self.env["omni.fiscal.policy"]
+        policy = Policy._omni_for(self, Policy._omni_method(self, "payment", payment))
+        if not policy or not policy._omni_issues_on("payment"):
+            return self.env["omni.fiscal.receipt"]
+        return self._omni_fiscal_sell("payment", policy, payment)
+
+    def _omni_fiscal_sell(self, trigger, policy=None, payment=None):
+        """The sale receipt of an invoice with no sales order, created (and queued) once."""
+        self.ensure_one()
+        existing = self.omni_fiscal_receipt_ids.filtered(lambda r: r.receipt_type == "sell")
+        if existing:
+            return existing[:1]
+        register = self.env["omni.checkbox.register"].search(
+            [("company_id", "=", self.company_id.id), ("is_default", "=", True)], limit=1
+        )
+        if not register:
+            self.message_post(body=self.env._(
+                "No default Checkbox cash register is set: no fiscal receipt was issued."))
+            return self.env["omni.fiscal.receipt"]
+        partner = self.partner_id
+        receipt = self.env["omni.fiscal.receipt"]._omni_create_once({
+            "register_id": register.id,
+            "receipt_type": "sell",
+            "trigger": trigger,
+            "invoice_id": self.id,
+            "payment_id": payment.id if payment else False,
+            "partner_id": partner.id,
+            "email": partner.email or "",
+            "phone": partner.mobile or partner.phone or "",
+            "amount_total": self.amount_total,
+            "payment_type": policy.payment_type if policy else "cashless",
+            "payment_label": policy.payment_label if policy else "",
+        })
+        receipt._omni_queue_send()
+        return receipt
+
+    def _omni_fiscal_refund(self):
+        """A paid credit note of an invoice with no sales order: the return of its receipt."""
+        self.ensure_one()
+        sell = self.reversed_entry_id.omni_fiscal_receipt_ids.filtered(
+            lambda r: r.receipt_type == "sell" and r.state == "done" and not r.sale_order_id
+        )[:1]
+        if not sell:
+            return self.env["omni.fiscal.receipt"]
+        Policy = self.env["omni.fiscal.policy"]
+        policy = Policy._omni_for(self, Policy._omni_method(self, "payment", sell.payment_id))
+        if policy and not policy.issue_return:
+            return self.env["omni.fiscal.receipt"]
+        return sell._omni_make_return("refund", invoice=self)
 
     def action_omni_issue_receipt(self):
         for move in self:
@@ -52,21 +111,14 @@ class AccountMove(models.Model):
             if existing:
                 existing.action_retry()
                 continue
-            register = self.env["omni.checkbox.register"].search(
+            if not self.env["omni.checkbox.register"].search_count(
                 [("company_id", "=", move.company_id.id), ("is_default", "=", True)], limit=1
-            )
-            if not register:
+            ):
                 raise UserError(self.env._("No default Checkbox cash register is set."))
-            receipt = self.env["omni.fiscal.receipt"].create({
-                "register_id": register.id,
-                "receipt_type": "sell",
-                "trigger": "manual",
-                "invoice_id": move.id,
-                "partner_id": move.partner_id.id,
-                "email": move.partner_id.email or "",
-                "amount_total": move.amount_total,
-            })
-            receipt._omni_queue_send()
+            Policy = self.env["omni.fiscal.policy"]
+            payment = move._get_reconciled_payments()[:1]
+            policy = Policy._omni_for(move, Policy._omni_method(move, "manual", payment))
+            move._omni_fiscal_sell("manual", policy, payment)
         return True
 
     def action_omni_retry_receipts(self):

@@ -286,6 +286,78 @@ class OmniCheckboxRegister(models.Model):
             )._omni_check()
         return self._omni_notify(self.env._("The register is being checked."))
 
+    def action_x_report(self):
+        for register in self:
+            register._omni_delay(
+                "x_report", lambda _, r=register: _("X-report of %(name)s", name=r.name),
+                priority=5,
+            )._omni_x_report()
+        return self._omni_notify(self.env._(
+            "The X-report is being taken; it is attached to the register."))
+
+    def action_go_offline(self):
+        return self._omni_queue_offline(True)
+
+    def action_go_online(self):
+        return self._omni_queue_offline(False)
+
+    def _omni_queue_offline(self, offline):
+        for register in self:
+            register._omni_delay(
+                "offline",
+                lambda _, r=register, off=offline: (
+                    _("Switch %(name)s to offline mode", name=r.name) if off
+                    else _("Switch %(name)s back online", name=r.name)
+                ),
+                priority=5,
+            )._omni_set_offline(offline)
+        return self._omni_notify(
+            self.env._("The register is being switched to offline mode.") if offline
+            else self.env._("The register is being switched back online; its offline "
+                            "receipts go to the tax service.")
+        )
+
+    def _omni_x_report(self):
+        """Job: an X-report of the open shift, kept as a text attachment on the register."""
+        self.ensure_one()
+        self._omni_lock_or_retry("shift")
+        with self._omni_session() as client:
+            try:
+                report = client.x_report()
+                text = client.report_text(report.id)
+            except OmniConnectorError as err:
+                self._omni_note_error(err)
+                raise self._omni_translate_error(err, in_job=True) from err
+        attachment = self.env["ir.attachment"].create({
+            "name": f"X-{report.serial or report.id}.txt",
+            "res_model": self._name,
+            "res_id": self.id,
+            "mimetype": "text/plain",
+            "raw": (text or "").encode(),
+        })
+        self.message_post(
+            body=self.env._("X-report: sales %(sales)s, returns %(returns)s.",
+                            sales=report.sales, returns=report.returns),
+            attachment_ids=attachment.ids,
+        )
+        return attachment.name
+
+    def _omni_set_offline(self, offline):
+        """Job: switch the register to offline mode, or back online."""
+        self.ensure_one()
+        with self._omni_session() as client:
+            try:
+                if offline:
+                    client.go_offline()
+                else:
+                    client.go_online()
+                info = client.register_info()
+            except OmniConnectorError as err:
+                self._omni_note_error(err)
+                raise self._omni_translate_error(err, in_job=True) from err
+        self.write({"offline_mode": info.offline_mode, "last_error": False})
+        return "offline" if info.offline_mode else "online"
+
     def _omni_notify(self, message):
         return {
             "type": "ir.actions.client",

@@ -76,19 +76,22 @@ class OmniFiscalPolicy(models.Model):
 
     @api.model
     def _omni_policies(self, order):
-        """The rows that apply to ``order``, the channel's own first."""
+        """The rows that apply to ``order`` (a sales order or an invoice), the channel's first."""
+        channel = order.omni_channel_id if order._name == "sale.order" else order.browse()
         rows = self.search([
             ("company_id", "=", order.company_id.id),
-            ("channel_id", "in", [order.omni_channel_id.id or False, False]),
+            ("channel_id", "in", [channel.id or False, False]),
         ])
         return rows.sorted(lambda p: (not p.channel_id, p.sequence, p.id))
 
     @api.model
     def _omni_method(self, order, source, payment=None):
-        """How the buyer of ``order`` paid, for the event ``source`` (and Odoo ``payment``)."""
+        """How the buyer of ``order`` (a sales order or an invoice) paid, for the event
+        ``source`` (and Odoo ``payment``)."""
         if source == "cod":
             return "cod"
-        external = order._omni_channel_order()
+        external = (order._omni_channel_order() if order._name == "sale.order"
+                    else self.env["omni.external.order"])
         if external.cash_on_delivery:
             return "cod"
         policies = self._omni_policies(order)
@@ -120,3 +123,31 @@ class OmniFiscalPolicy(models.Model):
         if self.issue_on == "cod":
             return source == "cod"
         return False
+
+    # ------------------------------------------------------------ defaults
+    @api.model
+    def _omni_default_refs(self):
+        """The shipped rows (XML ids of this module), the model of every company's rows."""
+        return [f"omni_fiscal_checkbox.omni_fiscal_policy_{method}" for method, _l in METHODS]
+
+    @api.model
+    def _omni_ensure_defaults(self, companies=None):
+        """Give every company in ``companies`` (default: all) that has no rows at all a copy
+        of the shipped rows (settings as shipped, no journals, no channel)."""
+        companies = companies if companies is not None else self.env["res.company"].search([])
+        Policy = self.sudo().with_context(active_test=False)
+        have = set(Policy.search([("company_id", "in", companies.ids)]).company_id.ids)
+        created = self.browse()
+        templates = [self.env.ref(xmlid, raise_if_not_found=False)
+                     for xmlid in self._omni_default_refs()]
+        templates = [t.sudo() for t in templates if t]
+        for company in companies.filtered(lambda c: c.id not in have):
+            for template in templates:
+                created |= template.copy({
+                    "company_id": company.id,
+                    "channel_id": False,
+                    "journal_ids": [(5, 0, 0)],
+                    "active": True,
+                    "sequence": template.sequence,
+                })
+        return created

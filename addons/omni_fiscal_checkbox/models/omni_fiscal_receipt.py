@@ -109,6 +109,11 @@ class OmniFiscalReceipt(models.Model):
         help="The sale receipt a return refunds.",
     )
     return_ids = fields.One2many("omni.fiscal.receipt", "related_receipt_id", "Returns")
+    return_key = fields.Char(
+        readonly=True, copy=False,
+        help="What a return refunds: 'full' (the whole sale receipt) or the credit note "
+        "of a partial refund; one return per sale receipt and key.",
+    )
     shift_id = fields.Many2one("omni.checkbox.shift", readonly=True, index=True)
     lines_data = fields.Text(
         "Goods Sent", readonly=True, copy=False,
@@ -127,22 +132,38 @@ class OmniFiscalReceipt(models.Model):
     ]
 
     def init(self):
-        # exactly once: one sale receipt per order, one return per sale receipt
+        # exactly once: one sale receipt per order (or per invoice without an order),
+        # one return per sale receipt and refunded part (the whole, or a credit note)
         self.env.cr.execute("""
             CREATE UNIQUE INDEX IF NOT EXISTS omni_fiscal_receipt_one_sell_per_order
                 ON omni_fiscal_receipt (sale_order_id)
              WHERE receipt_type = 'sell' AND sale_order_id IS NOT NULL
         """)
         self.env.cr.execute("""
-            CREATE UNIQUE INDEX IF NOT EXISTS omni_fiscal_receipt_one_return_per_sell
-                ON omni_fiscal_receipt (related_receipt_id)
+            CREATE UNIQUE INDEX IF NOT EXISTS omni_fiscal_receipt_one_sell_per_invoice
+                ON omni_fiscal_receipt (invoice_id)
+             WHERE receipt_type = 'sell' AND sale_order_id IS NULL AND invoice_id IS NOT NULL
+        """)
+        self.env.cr.execute("DROP INDEX IF EXISTS omni_fiscal_receipt_one_return_per_sell")
+        self.env.cr.execute("""
+            UPDATE omni_fiscal_receipt SET return_key = 'full'
+             WHERE receipt_type = 'return' AND return_key IS NULL
+        """)
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS omni_fiscal_receipt_one_return_per_part
+                ON omni_fiscal_receipt (related_receipt_id, return_key)
              WHERE receipt_type = 'return' AND related_receipt_id IS NOT NULL
         """)
 
     @api.depends("receipt_type", "fiscal_code", "uuid")
     def _compute_name(self):
-        labels = dict(self._fields["receipt_type"]._description_selection(self.env))
+        # stored: written in the language of the register's responsible, who reads
+        # the receipts, not in the job's (the system's)
+        field = self._fields["receipt_type"]
         for receipt in self:
+            register = receipt.register_id
+            env = register._omni_in_responsible_lang().env if register else self.env
+            labels = dict(field._description_selection(env))
             code = receipt.fiscal_code or (receipt.uuid or "")[:8]
             receipt.name = f"{labels.get(receipt.receipt_type, '')} {code}"
 
@@ -199,7 +220,8 @@ class OmniFiscalReceipt(models.Model):
         cent = self.register_id.zero_price_lines == "cent"
         specs = []
         extra = Decimal(0)
-        if self.sale_order_id:
+        refund = self.invoice_id.move_type == "out_refund"
+        if self.sale_order_id and not refund:
             order = self.sale_order_id
             lines = order.order_line.filtered(
                 lambda ln: not ln.display_type and ln.product_uom_qty > 0 and not ln.is_downpayment
@@ -276,7 +298,8 @@ class OmniFiscalReceipt(models.Model):
                 ReceiptPayment(PaymentKind.CASH, Decimal(str(self.amount_total))),))
         if self.lines_data:
             lines = self._omni_load_lines(self.lines_data)
-        elif kind is ReceiptKind.RETURN and self.related_receipt_id.lines_data:
+        elif (kind is ReceiptKind.RETURN and self.return_key in (False, "full")
+              and self.related_receipt_id.lines_data):
             lines = self._omni_load_lines(self.related_receipt_id.lines_data)
         else:
             specs, total = self._omni_line_specs()
@@ -491,20 +514,51 @@ class OmniFiscalReceipt(models.Model):
     def action_return(self):
         """A return receipt for this sale receipt (one per sale receipt)."""
         self.ensure_one()
-        return self._omni_make_return("manual")._omni_open()
+        receipt = self._omni_make_return("manual")
+        if not receipt:
+            raise UserError(self.env._(
+                "Sale receipt %(name)s is already partly returned: the rest is returned "
+                "with a credit note.", name=self.name))
+        return receipt._omni_open()
 
     def _omni_make_return(self, trigger, picking=None, invoice=None):
+        """The return of this sale receipt: the whole of it, or the goods of a partial
+        credit note ``invoice``; each part is returned once, never more than was sold."""
         self.ensure_one()
         if self.receipt_type != "sell" or self.state != "done":
             raise UserError(self.env._("Only a registered sale receipt can be returned."))
-        if self.return_ids:
-            return self.return_ids[:1]
+        returns = self.return_ids.filtered(lambda r: r.receipt_type == "return")
+        full = returns.filtered(lambda r: r.return_key in (False, "full"))
+        if full:
+            return full[:1]
+        refund = invoice if invoice and invoice.move_type == "out_refund" else None
+        partial = bool(refund) and (
+            bool(returns)
+            or self.currency_id.compare_amounts(refund.amount_total, self.amount_total) < 0
+        )
+        key = f"refund:{refund.id}" if partial else "full"
+        same = returns.filtered(lambda r: r.return_key == key)
+        if same:
+            return same[:1]
+        returned = sum(returns.mapped("amount_total"))
+        amount = refund.amount_total if partial else self.amount_total
+        if returns and self.currency_id.compare_amounts(
+            returned + amount, self.amount_total
+        ) > 0:
+            target = self.sale_order_id or self.invoice_id or self
+            target.message_post(body=self.env._(
+                "No return receipt: %(amount)s would be more than is left of sale receipt "
+                "%(name)s after its returns (%(returned)s of %(total)s).",
+                amount=amount, name=self.name, returned=returned, total=self.amount_total,
+            ))
+            return self.browse()
         receipt = self._omni_create_once({
             "register_id": self.register_id.id,
             "receipt_type": "return",
+            "return_key": key,
             "trigger": trigger,
             "related_receipt_id": self.id,
-            "amount_total": self.amount_total,
+            "amount_total": amount,
             "payment_type": self.payment_type,
             "payment_label": self.payment_label,
             "sale_order_id": self.sale_order_id.id,

@@ -41,6 +41,15 @@ PAYMENT_CONTROL_REFUSED = frozenset(("20000200035",))
 _PAYERS = {Payer.SENDER: "Sender", Payer.RECIPIENT: "Recipient", Payer.THIRD_PARTY: "ThirdPerson"}
 _CYRILLIC_NAME = re.compile(r"^[А-ЩЬЮЯҐЄІЇа-щьюяґєії'’ʼ\- ]+$")
 
+#: the model of return orders (and other after-shipping services) [I: third-party clients]
+RETURN_MODEL = "AdditionalServiceGeneral"
+#: ``OrderType`` of a cargo return [I]
+RETURN_ORDER_TYPE = "orderCargoReturn"
+#: the property of ``getReturnReasonsSubtypes`` naming the reason [I]
+RETURN_SUBTYPE_KEY = "ReasonRef"
+#: who pays the return and how, when the caller does not say [I]
+RETURN_PAYMENT_METHODS = ("Cash", "NonCash")
+
 #: label layout -> (print path, type) on the cabinet host [I]
 LABEL_PATHS = {
     "document": ("orders/printDocument/orders[]/{ids}/type/{fmt}", "pdf"),
@@ -555,6 +564,8 @@ class NovaPoshtaClient(CarrierClient):
 
     def _label(self, numbers, fmt, layout):
         template, pdf_type = LABEL_PATHS[layout]
+        if len(numbers) > 1:  # many documents in one PDF: a comma list, no "[]"
+            template = template.replace("/orders[]/", "/orders/")
         path = template.format(ids=",".join(numbers), fmt=pdf_type if fmt == "pdf" else fmt)
         if layout == "100x100":
             path += "/zebra"
@@ -592,3 +603,86 @@ class NovaPoshtaClient(CarrierClient):
 
     def scan_sheet_pdf(self, ref):
         return self._print(f"scanSheet/printScanSheet/refs[]/{ref}/type/pdf")
+
+    # -- return orders (a parcel coming back to the sender) -------------------------------
+
+    def return_possibility(self, number):
+        """The return addresses NP offers for a TTN; NP's refusal (not possible) is raised."""
+        number = str(number or "").strip()
+        if not number:
+            raise ValueError("a return needs the waybill's number")
+        result = self.call(RETURN_MODEL, "CheckPossibilityCreateReturn", {"Number": number})
+        offers = self._parse_all(result.data, parse.parse_return_possibility)
+        if not offers:
+            raise NovaPoshtaError(f"Nova Poshta offers no return address for {number}",
+                                  details={"data": result.data})
+        return offers
+
+    def return_reasons(self):
+        return self._parse_all(self.call(RETURN_MODEL, "getReturnReasons").data,
+                               parse.parse_return_reason)
+
+    def return_reason_subtypes(self, reason_ref):
+        result = self.call(RETURN_MODEL, "getReturnReasonsSubtypes",
+                           {RETURN_SUBTYPE_KEY: reason_ref})
+        subtypes = self._parse_all(result.data, parse.parse_return_reason)
+        return [s if s.reason_ref else parse.ReturnReason(s.ref, s.name, reason_ref)
+                for s in subtypes]
+
+    def create_return_order(self, number, reason_ref, subtype_ref, *, return_address_ref="",
+                            warehouse_ref="", payment_method="Cash", note=""):
+        """Order the return of TTN ``number`` to one of the sender's addresses (or a branch).
+
+        Not retried by the transport: after a lost answer, :meth:`find_return_order`
+        tells whether NP made it.
+        """
+        if payment_method not in RETURN_PAYMENT_METHODS:
+            raise ValueError(f"payment method {payment_method!r} is not one of "
+                             f"{RETURN_PAYMENT_METHODS}")
+        if not (reason_ref and subtype_ref):
+            raise ValueError("a return needs a reason and its subtype")
+        if bool(return_address_ref) == bool(warehouse_ref):
+            raise ValueError("a return goes to one sender's address or one branch")
+        props = {
+            "IntDocNumber": str(number), "PaymentMethod": payment_method,
+            "Reason": reason_ref, "SubtypeReason": subtype_ref,
+            "Note": (note or "")[:100], "OrderType": RETURN_ORDER_TYPE,
+        }
+        if return_address_ref:
+            props["ReturnAddressRef"] = return_address_ref
+        else:
+            props["RecipientWarehouse"] = warehouse_ref
+        result = self.call(RETURN_MODEL, "save", props, idempotent=False)
+        if not result.data:
+            raise PayloadError("Nova Poshta created no return order")
+        return parse.parse_return_order(result.data[0], str(number))
+
+    def return_orders(self, number="", ref="", date_from=None, date_to=None, page=1,
+                      limit=100):
+        """One page of ``getReturnOrdersList``; unreadable items are skipped."""
+        props = {"Page": str(page), "Limit": str(limit)}
+        if number:
+            props["Number"] = number
+        if ref:
+            props["Ref"] = ref
+        if date_from:
+            props["BeginDate"] = date_from.strftime("%d.%m.%Y")
+        if date_to:
+            props["EndDate"] = date_to.strftime("%d.%m.%Y")
+        return self._parse_all(self.call(RETURN_MODEL, "getReturnOrdersList", props).data,
+                               parse.parse_return_order)
+
+    def find_return_order(self, document_number, days=None):
+        """The open return order of a TTN made in the last days, or None."""
+        days = self.find_window_days if days is None else days
+        today = self.today()
+        for order in self.return_orders(date_from=today - dt.timedelta(days=days),
+                                        date_to=today, limit=500):
+            if order.document_number == str(document_number) and not order.closed:
+                return order
+        return None
+
+    def delete_return_order(self, ref):
+        if not ref:
+            raise ValueError("deleting a return order needs its ref")
+        self.call(RETURN_MODEL, "delete", {"Ref": ref}, idempotent=False)

@@ -459,3 +459,100 @@ def parse_scan_sheet(item):
         added=added,
         errors=tuple(errors),
     )
+
+
+# -- return orders (AdditionalServiceGeneral) ------------------------------------------------
+#
+# Field names below are from third-party clients, not NP's own pages [I]; each parser
+# reads them in one place so a correction is one line.
+
+#: list statuses of a return order that no longer holds the document [I: NP's Ukrainian texts]
+RETURN_CLOSED_STATUSES = ("Скасовано", "Видалено", "Cancelled", "Deleted")
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPossibility:
+    """One return address NP offers in ``CheckPossibilityCreateReturn`` (its Ref is the
+    ``ReturnAddressRef`` of the order)."""
+
+    ref: str
+    non_cash: bool = False  # the sender may pay the return by bank transfer
+    city: str = ""
+    counterparty: str = ""
+    contact: str = ""
+    address: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnReason:
+    """A reason (``getReturnReasons``) or a subtype of one (``getReturnReasonsSubtypes``)."""
+
+    ref: str
+    name: str
+    reason_ref: str = ""  # subtypes: the reason they belong to
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOrder:
+    """A return order: its number (``102-...``), and the return waybill once NP makes it."""
+
+    ref: str
+    number: str
+    document_number: str = ""  # the original TTN
+    status: str = ""
+    return_number: str = ""  # the new (return) TTN, "" until NP assigns it
+    return_status: str = ""
+    cost: Decimal | None = None
+    estimated_date: dt.date | None = None
+
+    @property
+    def closed(self):
+        return self.status in RETURN_CLOSED_STATUSES
+
+
+def _flag(value):
+    return text(value).lower() in ("1", "true", "yes")
+
+
+def parse_return_possibility(item):
+    item = _item(item, "return address")
+    return ReturnPossibility(
+        ref=_required(item, "Ref", "return address"),
+        non_cash=_flag(item.get("NonCash")),
+        city=text(item.get("City")),
+        counterparty=text(item.get("Counterparty")),
+        contact=text(item.get("ContactPerson")),
+        address=text(item.get("Address")),
+        phone=text(item.get("Phone")),
+    )
+
+
+def parse_return_reason(item):
+    item = _item(item, "return reason")
+    return ReturnReason(
+        ref=_required(item, "Ref", "return reason"),
+        name=text(item.get("Description")) or text(item.get("Ref")),
+        reason_ref=text(item.get("ReasonRef")),
+    )
+
+
+def parse_return_order(item, document_number=""):
+    """An order of ``save`` (``Number``, ``Ref``) or of ``getReturnOrdersList``
+    (``OrderNumber``, ``OrderRef``, ``ExpressWaybillNumber``...)."""
+    item = _item(item, "return order")
+    ref = text(item.get("OrderRef")) or text(item.get("Ref"))
+    number = text(item.get("OrderNumber")) or text(item.get("Number"))
+    if not ref or not number:
+        raise PayloadError("Nova Poshta return order has no number or ref", details=item)
+    return ReturnOrder(
+        ref=ref,
+        number=number,
+        document_number=text(item.get("DocumentNumber")) or text(item.get("IntDocNumber"))
+        or document_number,
+        status=text(item.get("OrderStatus")),
+        return_number=text(item.get("ExpressWaybillNumber")),
+        return_status=text(item.get("ExpressWaybillStatus")),
+        cost=decimal_or_none(item.get("DeliveryCost")),
+        estimated_date=parse_date(item.get("EstimatedDeliveryDate")),
+    )

@@ -1,0 +1,1 @@
+from . import omni_np_return_wizard

@@ -1,0 +1,3 @@
+from . import omni_channel
+from . import omni_external_order
+from . import sale_order

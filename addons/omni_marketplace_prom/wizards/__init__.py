@@ -1,0 +1,1 @@
+from . import omni_binding_wizard
