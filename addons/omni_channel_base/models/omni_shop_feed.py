@@ -55,7 +55,7 @@ class OmniShopFeed(models.Model):
     build_seconds = fields.Float("Build Time (s)", readonly=True, digits=(16, 2))
     rebuild_interval = fields.Integer(
         "Rebuild at Most Every (s)",
-        default=60,
+        default=10,
         help="Changes reach the feed at most this often (and a feed that takes long "
         "to build waits ten times its build time): rebuilding a large catalogue after "
         "each sale would take the server's time from the orders, and importers read "

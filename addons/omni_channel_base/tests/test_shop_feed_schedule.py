@@ -14,7 +14,8 @@ class TestFeedSchedule(TransactionCase):
         channel = self.env["omni.channel"].create({
             "name": "Feed schedule", "channel_type": "shop", "sync_delay": 1,
             "warehouse_ids": [(6, 0, warehouse.ids)], "order_poll_interval": 0})
-        feed = self.env["omni.shop.feed"].create({"channel_id": channel.id})
+        feed = self.env["omni.shop.feed"].create(
+            {"channel_id": channel.id, "rebuild_interval": 60})
         key = channel._omni_job_key("feed", f":{feed.id}")
         Job = self.env["queue.job"]
 
