@@ -97,8 +97,10 @@ class OmniChannel(models.Model):
     sync_orders = fields.Boolean("Import Orders", default=True, tracking=True)
     sync_delay = fields.Integer(
         "Sync Delay (s)",
-        default=1,
-        help="Changes made within this many seconds are sent together.",
+        default=0,
+        help="0: a change is sent at once; changes made while a push runs go together in "
+        "the next one, so batches grow with the load by themselves. A delay makes every "
+        "change wait this many seconds to be sent with the others.",
     )
     order_poll_interval = fields.Integer(
         "Check for Orders Every (s)",

@@ -1,10 +1,15 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.planner import DirtyItem, QtyRules, plan_prices, plan_stock
 
 from .omni_channel import PRIORITY
+
+#: seconds a push waits for the channel's running push before trying again later
+LOCK_WAIT = 5.0
 
 
 class OmniChannel(models.Model):
@@ -18,7 +23,12 @@ class OmniChannel(models.Model):
     _inherit = "omni.channel"
 
     def _omni_enqueue(self, kind):
-        """Ask for one coalesced push; a waiting job with the same key absorbs it."""
+        """Ask for one push, at once unless the channel has a sync delay.
+
+        A job not yet started with the same key absorbs the request: the
+        changes go with it. A push that runs meanwhile is handled by
+        :meth:`_omni_push_locked`.
+        """
         for channel in self:
             if kind == "stock":
                 channel._omni_delay(
@@ -174,16 +184,40 @@ class OmniChannel(models.Model):
         self.ensure_one()
         if not (self.active and self.sync_stock):
             return "stock sync is off"
-        self._omni_lock_or_retry("stock")
-        return self._omni_push("stock")
+        return self._omni_push_locked("stock")
 
     def _omni_push_prices(self):
         """Job: push changed prices of this channel (serialized per channel)."""
         self.ensure_one()
         if not (self.active and self.sync_price and self.pricelist_id):
             return "price sync is off"
-        self._omni_lock_or_retry("price")
-        return self._omni_push("price")
+        return self._omni_push_locked("price")
+
+    def _omni_push_locked(self, kind):
+        """One push of ``kind`` at a time per channel; the changes of a busy channel wait.
+
+        A push started while another one of the channel runs waits for it
+        (at most the ``lock_wait`` setting), then plans from a transaction
+        begun after the wait, so it sends what the other one could not see
+        and never an older value than it sent. A push started while another
+        one already waits leaves its changes to that one: its transaction
+        begins later than this push's changes were committed. So a busy
+        channel has one push running and at most one waiting, whatever the
+        number of changes, and each push takes everything noted until it
+        began: the batch grows with the load.
+        """
+        wait = float(self.env["ir.config_parameter"].sudo().get_param(
+            "omni_channel_base.lock_wait", LOCK_WAIT))
+        state = self._omni_lock_wait(kind, wait)
+        if state == "queued":
+            return f"{kind}: a push of this channel waiting to run takes these changes"
+        if state == "busy":
+            raise RetryableJobError(
+                f"Another {kind} push of channel {self.id} still runs", seconds=1,
+                ignore_retry=True,
+            )
+        with self._omni_fresh_env() as channel:
+            return channel._omni_push(kind)
 
     def _omni_push(self, kind, in_job=True):
         Binding = self.env["omni.product.binding"]

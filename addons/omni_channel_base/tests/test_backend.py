@@ -7,12 +7,14 @@ the data is removed afterwards.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 
 from odoo import api, sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -125,13 +127,95 @@ class TestBackendInRealTransactions(OmniChannelCase):
 
             results = self.in_threads(db, push, push)
             sim.faults.clear()
-            refused = [r for r in results if isinstance(r, RetryableJobError)]
-            done = [r for r in results if isinstance(r, str)]
-            self.assertEqual((len(done), len(refused)), (1, 1), results)
-            self.assertTrue(refused[0].ignore_retry, "waiting for the lock is no failure")
-            self.assertEqual(len(self.stock_pushes()), 1, "one push reached the channel")
+            self.assertTrue(all(isinstance(r, str) for r in results), results)
+            self.assertEqual(len(self.stock_pushes()), 1, "one push reached the channel: "
+                             "the other waited and found everything sent")
             self.assertEqual(sim.offer("REAL-0")["quantity"], 4)
             self.assertEqual(sim.offer("REAL-1")["quantity"], 7)
+
+    @contextmanager
+    def in_flight_counter(self, sim):
+        """Record the most stock requests the simulator handled at once."""
+        state = {"now": 0, "most": 0}
+        lock = threading.Lock()
+        original = sim._reply_for
+
+        def counting(req, entry, control):
+            stock = req.path == "/api/stock"
+            if stock:
+                with lock:
+                    state["now"] += 1
+                    state["most"] = max(state["most"], state["now"])
+            try:
+                return original(req, entry, control)
+            finally:
+                if stock:
+                    with lock:
+                        state["now"] -= 1
+
+        sim._reply_for = counting
+        try:
+            yield state
+        finally:
+            del sim._reply_for
+
+    def test_change_during_a_push_goes_in_the_next_push_at_once(self):
+        """A push started while another runs waits for it, then sends what it missed.
+
+        Its transaction began before the first push ended, so it must not plan
+        from what it read then: the channel would get the older quantity last.
+        A third push started meanwhile leaves its changes to the waiting one.
+        """
+        sim = self.sims[0]
+        with self.committed_channel([4, 7]) as (db, channel_id, rows):
+            (product_0, _b0), (product_1, _b1) = rows
+            sim.requests.clear()
+            sim.faults.add("latency", path="/api/stock", seconds=0.5, times=1)
+            ends = {}
+
+            def change(product_id, quantity):
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    cr.execute("UPDATE stock_quant SET quantity = %s"
+                               " WHERE product_id = %s AND location_id = %s",
+                               [quantity, product_id, self.stock_location.id])
+                    env["omni.product.binding"]._omni_note_changes(
+                        "stock", SQL("b.product_id = ANY(%s)", [product_id]))
+
+            def first(env):
+                result = env["omni.channel"].browse(channel_id)._omni_push_stock()
+                ends["first"] = time.monotonic()
+                return result
+
+            def second(env):
+                time.sleep(0.15)  # the first push is on the wire
+                change(product_0, 9)
+                env["omni.product.binding"].search([], limit=1)  # reads: an old snapshot
+                result = env["omni.channel"].browse(channel_id)._omni_push_stock()
+                ends["second"] = time.monotonic()
+                return result
+
+            def third(env):
+                time.sleep(0.3)  # the second push waits for the lock
+                change(product_1, 2)
+                return env["omni.channel"].browse(channel_id)._omni_push_stock()
+
+            with self.in_flight_counter(sim) as flight:
+                results = self.in_threads(db, first, second, third)
+            sim.faults.clear()
+            self.assertTrue(all(isinstance(r, str) for r in results), results)
+            self.assertIn("waiting to run", results[2])
+            self.assertEqual(flight["most"], 1, "pushes of one channel never overlap")
+            pushes = self.stock_pushes()
+            self.assertEqual(len(pushes), 2, "the second push took both later changes")
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 9)
+            self.assertEqual(sim.offer("REAL-1")["quantity"], 2)
+            self.assertLess(ends["second"] - ends["first"], 0.5,
+                            "the waiting push ran as soon as the first ended")
+            with db.cursor() as cr:
+                cr.execute("SELECT count(*) FROM omni_binding_change WHERE channel_id = %s",
+                           [channel_id])
+                self.assertEqual(cr.fetchone()[0], 0, "every change was sent")
 
     def test_failed_push_keeps_its_log_results_and_error(self):
         """The job fails and rolls back; what happened on the way is kept."""
