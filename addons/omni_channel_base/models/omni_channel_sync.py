@@ -169,15 +169,51 @@ class OmniChannel(models.Model):
         )
 
     def _omni_gross_prices(self, products, prices):
-        """Pricelist prices with the taxes the buyer pays on top of them."""
+        """Pricelist prices with the taxes the buyer pays on top of them.
+
+        ``compute_all`` costs about a quarter of a millisecond: it runs once
+        per group of products with the same taxes and the same price, which a
+        catalogue has few of. Taxes whose result may depend on the product
+        (anything but percent, division, fixed amounts and groups of them,
+        e.g. Python code) are computed product by product.
+        """
         gross = dict(prices)
+        excluded = {}  # tax ids of the product -> taxes to add
+        per_group = {}  # (tax ids to add, price) -> gross price
         for product in products:
-            taxes = self._omni_excluded_taxes(product.taxes_id)
-            if taxes and product.id in gross:
+            price = gross.get(product.id)
+            if price is None:
+                continue
+            ids = tuple(product.taxes_id.ids)
+            if ids not in excluded:
+                excluded[ids] = self._omni_excluded_taxes(product.taxes_id)
+            taxes = excluded[ids]
+            if not taxes:
+                continue
+            if not self._omni_taxes_product_free(taxes):
                 gross[product.id] = taxes.compute_all(
-                    gross[product.id], self.currency_id, 1.0, product
+                    price, self.currency_id, 1.0, product
                 )["total_included"]
+                continue
+            key = (tuple(taxes.ids), price)
+            if key not in per_group:
+                per_group[key] = taxes.compute_all(
+                    price, self.currency_id, 1.0, product
+                )["total_included"]
+            gross[product.id] = per_group[key]
         return gross
+
+    @api.model
+    def _omni_taxes_product_free(self, taxes):
+        """Whether these taxes give the same amounts whatever the product."""
+        simple = {"percent", "division", "fixed"}
+        for tax in taxes:
+            if tax.amount_type == "group":
+                if not self._omni_taxes_product_free(tax.children_tax_ids):
+                    return False
+            elif tax.amount_type not in simple:
+                return False
+        return True
 
     def _omni_push_stock(self):
         """Job: push changed quantities of this channel (serialized per channel)."""
