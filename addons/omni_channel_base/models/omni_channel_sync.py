@@ -274,8 +274,7 @@ class OmniChannel(models.Model):
                     raise self._omni_translate_error(err, in_job) from err
                 Binding._omni_record_pushed(kind, batch, result)
                 sent += len(batch)
-        self._omni_note_success(kind, outside=True)
-        self._omni_follow_up(kind)
+        self._omni_follow_up(kind, success=True)
         return f"{kind}: {sent} sent in {plan.requests} requests, {len(plan.unchanged)} unchanged"
 
     def _omni_note_success(self, kind, outside=False, empty=None, **values):
@@ -339,8 +338,9 @@ class OmniChannel(models.Model):
             )
         )
 
-    def _omni_follow_up(self, kind):
-        """Queue the next push for changes this one could not see.
+    def _omni_follow_up(self, kind, success=False):
+        """Queue the next push for changes this one could not see (``success``: and
+        stamp the push's success), in one transaction of its own.
 
         A transaction that asked for a push just as this job was starting had
         its request absorbed by this job's identity key, yet commits after this
@@ -351,6 +351,11 @@ class OmniChannel(models.Model):
         """
 
         def check(channel):
+            # like the results: flushed by the job's commit (see _omni_write_results)
+            channel.env.cr.execute("SET LOCAL synchronous_commit TO OFF")
+            if success:
+                channel.env["omni.channel.status"]._omni_set(
+                    channel, kind, last_success=fields.Datetime.now(), last_error=None)
             channel._omni_drop_stale_changes(kind)
             channel.env.cr.execute(
                 "SELECT 1 FROM omni_binding_change WHERE channel_id = %s AND kind = %s LIMIT 1",
