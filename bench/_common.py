@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["TZ"] = "UTC"
 time.tzset()
 ADDON = "omni_channel_base"
-#: job channel capacities, as data/queue_job_data.xml documents them
+#: job channel capacities, as odoo.conf.example and data/queue_job_data.xml ship them
 DEFAULT_CHANNELS = (
-    "root:4,root.omni_stock:2,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
+    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
     "root.omni_catalog:1"
 )
+#: HTTP workers of the benchmarks' server, as odoo.conf.example ships them
+DEFAULT_WORKERS = 4
 
 
 def log(*parts):
@@ -221,7 +223,7 @@ class OdooServer:
     """A real Odoo server with HTTP workers and the queue_job runner, in its own
     process group (stopped by group id, never by name)."""
 
-    def __init__(self, db, *, workers=2, channels=DEFAULT_CHANNELS, log_path=None):
+    def __init__(self, db, *, workers=DEFAULT_WORKERS, channels=DEFAULT_CHANNELS, log_path=None):
         self.db = db
         self.workers = workers
         self.channels = channels

@@ -78,7 +78,8 @@ def parse_args(argv):
                         "job runner); direct: _omni_import_orders in a bench thread (queue)")
     parser.add_argument("--delay", type=int, default=None,
                         help="channel sync delay, s (default: as shipped)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
+                        help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
                         help="[queue_job] channels of the server")
     parser.add_argument("--drain-timeout", type=float, default=180.0,

@@ -41,7 +41,8 @@ def parse_args(argv):
     parser.add_argument("--per-txn", type=int, default=5,
                         help="products changed per user transaction (5)")
     parser.add_argument("--threads", type=int, default=2, help="user threads (2)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
+                        help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
                         help="queue_job channels of the server")
     parser.add_argument("--timeout", type=float, default=120.0,

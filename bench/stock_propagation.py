@@ -33,7 +33,8 @@ def parse_args(argv):
                         help="channel sync delay, s (default: the channels' shipped setting)")
     parser.add_argument("--spacing", type=float, nargs=2, default=(0.3, 0.5),
                         metavar=("MIN", "MAX"), help="seconds between events (0.3 0.5)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
+                        help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
                         help="[queue_job] channels of the server")
     parser.add_argument("--event-timeout", type=float, default=30.0,
