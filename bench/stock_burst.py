@@ -38,9 +38,11 @@ def parse_args(argv):
     parser.add_argument("--channels", type=int, default=3, help="simulated channels (3)")
     parser.add_argument("--window", type=float, default=10.0,
                         help="seconds the changes are spread over (10)")
-    parser.add_argument("--per-txn", type=int, default=5,
-                        help="products changed per user transaction (5)")
-    parser.add_argument("--threads", type=int, default=2, help="user threads (2)")
+    parser.add_argument("--per-txn", type=int, default=10,
+                        help="products changed per user transaction (10)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="user threads (1: Odoo's inventory adjustments of one "
+                        "location conflict with each other, on the location's row)")
     parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
                         help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,

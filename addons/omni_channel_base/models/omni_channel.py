@@ -104,11 +104,12 @@ class OmniChannel(models.Model):
     )
     order_poll_interval = fields.Integer(
         "Check for Orders Every (s)",
-        default=10,
+        default=1,
         help="Marketplaces do not announce new orders: Odoo asks for them this often. "
         "A sale is known to the other channels only once imported, so this interval "
-        "bounds how long they may still show a unit that is gone. 0 = only by the "
-        "scheduled action (every minute).",
+        "bounds how long they may still show a unit that is gone (the oversell "
+        "benchmark is measured at the default). A poll that finds nothing costs one "
+        "short request. 0 = only by the scheduled action (every minute).",
     )
     order_import_days = fields.Integer(
         "First Import Covers (days)",

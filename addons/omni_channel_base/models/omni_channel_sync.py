@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+import logging
+
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -6,7 +8,13 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.planner import DirtyItem, QtyRules, plan_prices, plan_stock
 
+from .. import tools
 from .omni_channel import PRIORITY
+
+_logger = logging.getLogger(__name__)
+
+#: postcommit data: push requests to make once the transaction has committed
+ENQUEUE_KEY = "omni.enqueue"
 
 #: seconds a push waits for the channel's running push before trying again later
 LOCK_WAIT = 5.0
@@ -23,12 +31,46 @@ class OmniChannel(models.Model):
     _inherit = "omni.channel"
 
     def _omni_enqueue(self, kind):
-        """Ask for one push, at once unless the channel has a sync delay.
+        """Ask for one push of ``kind`` per channel, once this transaction has committed.
 
-        A job not yet started with the same key absorbs the request: the
-        changes go with it. A push that runs meanwhile is handled by
-        :meth:`_omni_push_locked`.
+        Asked before the commit, the request could be absorbed (identity key)
+        by a push that is waiting, as the transaction's old snapshot sees it,
+        and that then starts, or even ends, before the changes are committed:
+        it would not see them, and nothing would send them until the next
+        change or the sweeper. Asked after the commit, in a transaction of its
+        own, a push it joins has not started yet, so it sees every change.
+        A crash between the commit and the request leaves the changes to the
+        sweeper. In tests (one transaction) the request is made at once.
         """
+        if not self:
+            return
+        if tools.same_transaction(self.env):
+            self._omni_enqueue_now(kind)
+            return
+        postcommit = self.env.cr.postcommit
+        pending = postcommit.data.get(ENQUEUE_KEY)
+        if pending is None:
+            pending = postcommit.data[ENQUEUE_KEY] = {}
+            registry = self.env.registry
+
+            @postcommit.add
+            def _omni_enqueue_after_commit():
+                requests = postcommit.data.pop(ENQUEUE_KEY, None) or {}
+                try:
+                    with registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        for (kind_, ), ids in sorted(requests.items()):
+                            env["omni.channel"].browse(sorted(ids)).exists(
+                            )._omni_enqueue_now(kind_)
+                except Exception:  # the changes are committed: the sweeper sends them
+                    _logger.exception("Pushes could not be queued; the sweeper will")
+
+        pending.setdefault((kind,), set()).update(self.ids)
+
+    def _omni_enqueue_now(self, kind):
+        """Queue the push in this transaction; a job not yet started with the same
+        key absorbs the request. A push that runs meanwhile is handled by
+        :meth:`_omni_push_locked`."""
         for channel in self:
             if kind == "stock":
                 channel._omni_delay(

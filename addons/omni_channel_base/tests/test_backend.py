@@ -217,6 +217,49 @@ class TestBackendInRealTransactions(OmniChannelCase):
                            [channel_id])
                 self.assertEqual(cr.fetchone()[0], 0, "every change was sent")
 
+    def test_change_committed_after_its_push_ran_still_gets_a_push(self):
+        """A push waiting when a user changes stock may run before the user commits.
+
+        Had the user's request been absorbed by it, the change would wait for
+        the next change or the sweeper: the request is made after the commit.
+        """
+        sim = self.sims[0]
+        with self.committed_channel([4]) as (db, channel_id, rows):
+            ((product_id, _binding_id),) = rows
+            key = f"omni:{channel_id}:stock"
+
+            def jobs(state):
+                with db.cursor() as cr:
+                    cr.execute("SELECT uuid FROM queue_job WHERE identity_key = %s"
+                               " AND state = %s", [key, state])
+                    return [row[0] for row in cr.fetchall()]
+
+            def user(env):
+                env.cr.execute("UPDATE stock_quant SET quantity = 6 WHERE product_id = %s"
+                               " AND location_id = %s", [product_id, self.stock_location.id])
+                changed = env["omni.product.binding"]._omni_note_changes(
+                    "stock", SQL("b.product_id = ANY(%s)", [product_id]))
+                env["omni.channel"].browse(changed)._omni_enqueue("stock")
+                # the waiting push starts and ends before this transaction commits
+                with db.cursor() as job_cr:
+                    job_env = api.Environment(job_cr, self.env.uid, {})
+                    job_env["omni.channel"].browse(channel_id)._omni_push_stock()
+                    job_cr.execute("UPDATE queue_job SET state = 'done' WHERE identity_key = %s",
+                                   [key])
+                return "committed"
+
+            self.in_threads(db, lambda env: env["omni.channel"].browse(
+                channel_id)._omni_enqueue_now("stock"))
+            self.assertEqual(len(jobs("pending")), 1)
+            (result,) = self.in_threads(db, user)
+            self.assertEqual(result, "committed")
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 4, "the push did not see it")
+            self.assertEqual(len(jobs("pending")), 1, "a push was asked for after the commit")
+            (pushed,) = self.in_threads(
+                db, lambda env: env["omni.channel"].browse(channel_id)._omni_push_stock())
+            self.assertIn("1 sent", pushed)
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 6)
+
     def test_failed_push_keeps_its_log_results_and_error(self):
         """The job fails and rolls back; what happened on the way is kept."""
         sim = self.sims[0]
