@@ -292,8 +292,9 @@ channels = {self.channels}
         except OSError:
             return ""
 
-    def wait_ready(self, timeout=120):
-        """Until HTTP answers and the job runner says it is ready for the database."""
+    def wait_ready(self, timeout=120, runner=True):
+        """Until HTTP answers and (``runner``) the job runner says it is ready for the
+        database, which only the runner holding queue_job's master lock does."""
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.port}/web/health"
         http_ok = runner_ok = False
@@ -307,11 +308,21 @@ channels = {self.channels}
                     with urllib.request.urlopen(url, timeout=2) as resp:
                         http_ok = resp.status == 200
             if not runner_ok:
-                runner_ok = "database connections ready" in self.log_text()
+                runner_ok = not runner or self.runner_ready()
             if http_ok and runner_ok:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"odoo server not ready after {timeout}s:\n{self.log_text()[-3000:]}")
+
+    def runner_ready(self):
+        """Whether this server's job runner is the master one (it then logs it)."""
+        return "database connections ready" in self.log_text()
+
+    def kill(self):
+        """The machine dies: SIGKILL to the whole process group, no clean-up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

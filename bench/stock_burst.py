@@ -3,10 +3,12 @@
 
 200 products on three simulated channels, the channels' shipped settings, a
 real Odoo server with the queue_job runner. Within ``--window`` seconds this
-process commits ``--changes`` stock changes (inventory adjustments of
-``--per-txn`` products per transaction, in ``--threads`` threads that never
-touch the same product), then waits until every channel shows the last
-quantity of every product.
+process commits ``--changes`` stock changes (``--per-txn`` products per
+transaction, their quants updated as done moves update them, or inventory
+adjustments with ``--change adjust``; ``--threads`` threads that never touch
+the same product), then waits until every channel shows the last quantity of
+every product, and checks that no channel applied an older quantity of a
+product after a newer one.
 
 Reported per channel: the stock requests it received, the pushes that sent
 something (one job run = one push), and the bound the engine promises:
@@ -40,9 +42,12 @@ def parse_args(argv):
                         help="seconds the changes are spread over (10)")
     parser.add_argument("--per-txn", type=int, default=10,
                         help="products changed per user transaction (10)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="user threads (1: Odoo's inventory adjustments of one "
-                        "location conflict with each other, on the location's row)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="user threads, each with its own products (2)")
+    parser.add_argument("--change", choices=("quant", "adjust"), default="quant",
+                        help="quant (default): quantities updated as done moves update "
+                        "them; adjust: inventory adjustments (slow; those of one location "
+                        "conflict with each other on the location's row: use --threads 1)")
     parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
                         help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
@@ -55,16 +60,31 @@ def parse_args(argv):
     return args
 
 
-def adjust(registry, location_id, changes, rng):
-    """One user transaction setting several products' quantities; replayed on conflict."""
+def adjust(registry, location_id, changes, rng, mode="adjust"):
+    """One user transaction setting several products' quantities; replayed on conflict.
+
+    ``adjust``: an inventory adjustment; ``quant``: the quants' quantities
+    updated as done moves update them (``_update_available_quantity``).
+    """
     failures = 0
     while True:
         try:
             with bc.odoo_env(registry) as env:
-                env["stock.quant"].with_context(inventory_mode=True).create([
-                    {"product_id": pid, "location_id": location_id, "inventory_quantity": qty}
-                    for pid, qty in changes
-                ]).action_apply_inventory()
+                if mode == "adjust":
+                    env["stock.quant"].with_context(inventory_mode=True).create([
+                        {"product_id": pid, "location_id": location_id,
+                         "inventory_quantity": qty}
+                        for pid, qty in changes
+                    ]).action_apply_inventory()
+                else:
+                    location = env["stock.location"].browse(location_id)
+                    Quant = env["stock.quant"]
+                    for product in env["product.product"].browse([p for p, _q in changes]):
+                        wanted = dict(changes)[product.id]
+                        have = Quant._get_available_quantity(
+                            product, location, strict=True, allow_negative=True)
+                        if wanted != have:
+                            Quant._update_available_quantity(product, location, wanted - have)
             return time.monotonic(), failures
         except bc.concurrency_errors():
             failures += 1
@@ -112,7 +132,7 @@ def burst(registry, args, ctx, rng):
                     late[0] = max(late[0], -pause)
             when, failures = adjust(
                 registry, ctx["location_id"],
-                [(ctx["products"][sku], qty) for sku, qty in changes], own_rng)
+                [(ctx["products"][sku], qty) for sku, qty in changes], own_rng, args.change)
             with lock:
                 commits.append(when)
                 replays[0] += failures
@@ -284,7 +304,7 @@ def main(argv=None):
         "load_average": {"before": load_before, "after": load_after},
         "config": {
             "channels": args.channels, "per_txn": args.per_txn, "threads": args.threads,
-            "window_s": args.window, "workers": args.workers,
+            "window_s": args.window, "workers": args.workers, "change": args.change,
             "queue_job_channels": args.channels_config, "sync_delay_s": ctx["sync_delay"],
             "batch_limit": batch_limit, "seed": args.seed,
         },
