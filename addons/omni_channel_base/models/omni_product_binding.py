@@ -274,6 +274,11 @@ class OmniProductBinding(models.Model):
             )
         else:
             applies = SQL("c.sync_price AND c.pricelist_id IS NOT NULL")
+        # the query reads these columns: what the ORM holds for them goes first
+        # (a channel whose price sync was just switched on, a binding just archived)
+        self.env["omni.channel"].flush_model(["active", "sync_stock", "sync_price", "pricelist_id"])
+        self.flush_model(["channel_id", "product_id", "active"])
+        self.env["product.template"].flush_model(["is_storable"])
         self.env.cr.execute(
             SQL(
                 """

@@ -63,6 +63,17 @@ class TestPrices(OmniChannelCase):
         self.assertFalse(any(bindings.mapped("last_error")))
         self.assertFalse(any(bindings.mapped("price_dirty")))
 
+    def test_switching_price_sync_on_sends_every_price(self):
+        sim, channel = self.sims[0], self.channels[0]
+        channel.sync_price = False
+        self.run_jobs()
+        self.products[0].list_price = 250
+        self.run_jobs()
+        self.assertEqual(sim.offer("SKU-0")["price"], "100.00", "price sync is off")
+        channel.sync_price = True
+        self.run_jobs()
+        self.assertEqual(sim.offer("SKU-0")["price"], "250.00")
+
     def test_gross_prices_by_group_equal_compute_all_per_product(self):
         """Prices with taxes computed once per group of taxes and price, to the kopeck."""
         Tax = self.env["account.tax"]
