@@ -192,7 +192,7 @@ class OmniChannel(models.Model):
     def _omni_plan_prices(self, batch_limit, price_digits=None):
         rows = self._omni_dirty_rows("price")
         products = self.env["product.product"].browse([row[1] for row in rows])
-        prices = self.pricelist_id._get_products_price(products, 1.0) if products else {}
+        prices = self._omni_pricelist_prices(products)
         prices = self._omni_gross_prices(products, prices)
         items = [
             DirtyItem(bid, key, seq, None if never else last, prices.get(pid, 0.0))
@@ -201,6 +201,32 @@ class OmniChannel(models.Model):
         return plan_prices(
             items, batch_limit, self.currency_id.decimal_places or 2, price_digits=price_digits
         )
+
+    def _omni_pricelist_prices(self, products):
+        """The channel's pricelist price of each product, for one unit.
+
+        When no rule of the pricelist can apply to these products, Odoo's
+        pricelist gives each its sales price (with its variant's extra) in the
+        pricelist's currency: that is computed here for all of them at once,
+        as ``_compute_base_price`` does through an empty rule, instead of
+        going through the rules engine product by product (a full resync of
+        50,000 products took seconds there). With rules, Odoo's own
+        computation.
+        """
+        pricelist = self.pricelist_id
+        if not products:
+            return {}
+        date = fields.Datetime.now()
+        if pricelist._get_applicable_rules(products, date):
+            return pricelist._get_products_price(products, 1.0, date=date)
+        currency = pricelist.currency_id or self.env.company.currency_id
+        prices = products._price_compute("list_price", date=date)
+        for product in products:
+            if product.currency_id != currency:
+                prices[product.id] = product.currency_id._convert(
+                    prices[product.id], currency, self.env.company, date, round=False
+                )
+        return prices
 
     def _omni_excluded_taxes(self, taxes):
         """The taxes a price does not include yet, if this channel's prices include them."""

@@ -63,6 +63,24 @@ class TestPrices(OmniChannelCase):
         self.assertFalse(any(bindings.mapped("last_error")))
         self.assertFalse(any(bindings.mapped("price_dirty")))
 
+    def test_pricelist_prices_in_one_pass_equal_odoo_pricelist(self):
+        """Without rules the prices are computed at once; they are Odoo's to the kopeck."""
+        channel = self.channels[0]
+        products = self.env["product.product"].create([
+            {"name": f"Priced {i}", "list_price": price}
+            for i, price in enumerate([0.0, 0.01, 19.995, 100.0, 1234.567, 99999.99])
+        ])
+        pricelist = channel.pricelist_id
+        self.assertFalse(pricelist.item_ids.filtered(lambda item: item.active))
+        expected = pricelist._get_products_price(products, 1.0)
+        self.assertEqual(channel._omni_pricelist_prices(products), expected)
+        # with a rule, Odoo's own computation
+        pricelist.item_ids = [(0, 0, {"applied_on": "3_global", "compute_price": "formula",
+                                      "price_discount": -12.5, "price_round": 0.01})]
+        self.assertEqual(channel._omni_pricelist_prices(products),
+                         pricelist._get_products_price(products, 1.0))
+        self.assertAlmostEqual(channel._omni_pricelist_prices(products)[products[3].id], 112.5)
+
     def test_switching_price_sync_on_sends_every_price(self):
         sim, channel = self.sims[0], self.channels[0]
         channel.sync_price = False
