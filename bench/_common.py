@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["TZ"] = "UTC"
 time.tzset()
 ADDON = "omni_channel_base"
-#: job channel capacities, as data/queue_job_data.xml documents them
+#: job channel capacities, as odoo.conf.example and data/queue_job_data.xml ship them
 DEFAULT_CHANNELS = (
-    "root:4,root.omni_stock:2,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
+    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
     "root.omni_catalog:1"
 )
+#: HTTP workers of the benchmarks' server, as odoo.conf.example ships them
+DEFAULT_WORKERS = 4
 
 
 def log(*parts):
@@ -221,7 +223,7 @@ class OdooServer:
     """A real Odoo server with HTTP workers and the queue_job runner, in its own
     process group (stopped by group id, never by name)."""
 
-    def __init__(self, db, *, workers=2, channels=DEFAULT_CHANNELS, log_path=None):
+    def __init__(self, db, *, workers=DEFAULT_WORKERS, channels=DEFAULT_CHANNELS, log_path=None):
         self.db = db
         self.workers = workers
         self.channels = channels
@@ -290,8 +292,9 @@ channels = {self.channels}
         except OSError:
             return ""
 
-    def wait_ready(self, timeout=120):
-        """Until HTTP answers and the job runner says it is ready for the database."""
+    def wait_ready(self, timeout=120, runner=True):
+        """Until HTTP answers and (``runner``) the job runner says it is ready for the
+        database, which only the runner holding queue_job's master lock does."""
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.port}/web/health"
         http_ok = runner_ok = False
@@ -305,11 +308,21 @@ channels = {self.channels}
                     with urllib.request.urlopen(url, timeout=2) as resp:
                         http_ok = resp.status == 200
             if not runner_ok:
-                runner_ok = "database connections ready" in self.log_text()
+                runner_ok = not runner or self.runner_ready()
             if http_ok and runner_ok:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"odoo server not ready after {timeout}s:\n{self.log_text()[-3000:]}")
+
+    def runner_ready(self):
+        """Whether this server's job runner is the master one (it then logs it)."""
+        return "database connections ready" in self.log_text()
+
+    def kill(self):
+        """The machine dies: SIGKILL to the whole process group, no clean-up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

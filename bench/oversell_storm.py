@@ -67,18 +67,19 @@ def parse_args(argv):
                         help="length of the storm in baseline periods (2)")
     parser.add_argument("--baseline-period", type=float, default=15.0,
                         help="baseline batch sync period, simulated minutes (15)")
-    parser.add_argument("--import-every", type=float, default=0.5,
-                        help="real seconds between two polls of the order feeds (0.5); "
-                        "0: none, the addon polls by itself as shipped")
+    parser.add_argument("--import-every", type=float, default=0.0,
+                        help="real seconds between two polls of the order feeds by the "
+                        "benchmark; 0 (default): none, the addon polls by itself as shipped")
     parser.add_argument("--poll-interval", type=int, default=None,
                         help="the channels' own order polling interval, s (default: the "
                         "addon's); with --import-every 0 the addon's polling is measured")
     parser.add_argument("--import-mode", choices=("queue", "direct"), default="queue",
                         help="queue: action_import_orders_now (the import job, run by the "
                         "job runner); direct: _omni_import_orders in a bench thread (queue)")
-    parser.add_argument("--delay", type=int, default=1,
-                        help="channel sync delay, s (1, as shipped)")
-    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--delay", type=int, default=None,
+                        help="channel sync delay, s (default: as shipped)")
+    parser.add_argument("--workers", type=int, default=bc.DEFAULT_WORKERS,
+                        help="Odoo HTTP workers (4, as odoo.conf.example)")
     parser.add_argument("--channels-config", default=bc.DEFAULT_CHANNELS,
                         help="[queue_job] channels of the server")
     parser.add_argument("--drain-timeout", type=float, default=180.0,
@@ -229,7 +230,8 @@ def setup(registry, args, sims):
         channels = env["omni.channel"].create([
             {"name": f"Marketplace {chr(65 + i)}", "channel_type": "generic",
              "api_url": sim.url, "api_key": sim.api_key,
-             "warehouse_ids": [(6, 0, warehouse.ids)], "sync_delay": args.delay,
+             "warehouse_ids": [(6, 0, warehouse.ids)],
+             **({"sync_delay": args.delay} if args.delay is not None else {}),
              "sync_price": False, "sync_orders": True, "order_policy": "confirm",
              **({"order_poll_interval": args.poll_interval}
                 if args.poll_interval is not None else {})}
@@ -243,6 +245,7 @@ def setup(registry, args, sims):
         shipped = {"cron": f"{cron.interval_number} {cron.interval_type}" if cron else None}
         if "order_poll_interval" in channels._fields:
             shipped["channel_order_poll_interval_s"] = channels[0].order_poll_interval
+        shipped["channel_sync_delay_s"] = channels[0].sync_delay
         return {"stock": stock, "channel_ids": channels.ids,
                 "products": {p.default_code: p.id for p in products},
                 "import_shipped": shipped}
@@ -621,7 +624,8 @@ def summarize(args, ctx, arms, parts):
     importer = parts["importer"]
     jobs = parts["jobs"]
     reference = (args.compression == 2 and args.periods >= 2
-                 and args.baseline_period == 15 and args.delay == 1)
+                 and args.baseline_period == 15 and args.delay is None
+                 and args.poll_interval is None and args.import_every == 0)
 
     def arm_report(arm, over, by_sku, within):
         return {
@@ -726,14 +730,16 @@ def summarize(args, ctx, arms, parts):
                 "every_real_s": args.import_every,
                 "shipped": ctx["import_shipped"],
                 "shipped_note": "the addon's own order polling as installed (its cron, and "
-                "the channel's poll interval where the addon has one), left as is; this "
-                "benchmark polls far more often, as a deployment with frequent polling or "
-                "order webhooks would",
+                "the channel's poll interval), left as is"
+                + ("; the benchmark polls nothing itself" if not args.import_every else
+                   "; this benchmark also polls every_real_s, as a deployment with order "
+                   "webhooks would"),
                 "channel_poll_interval_set_s": args.poll_interval,
                 "channel_poll_interval_note": "when set (--poll-interval), the channels' own "
                 "polling interval replaces the addon's default, and 'shipped' shows it",
             },
-            "sync_delay_s": args.delay,
+            "sync_delay_s": ctx["import_shipped"]["channel_sync_delay_s"],
+            "sync_delay_shipped": args.delay is None,
             "baseline_sync": "sets both marketplaces to units minus units sold on both, at "
             "the start of the storm, every period and at its end",
             "units_per_product": list(args.units),

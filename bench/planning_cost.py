@@ -173,6 +173,86 @@ def instrumented(classes_and_names, sink):
                 setattr(cls, name, original)
 
 
+def price_resync(env, channel_id, args, sim, rng):
+    """A full price resync of every binding where 1% of the prices changed.
+
+    Every product has VAT 20% on top of its price (the Ukrainian chart), so
+    each price goes through the taxes; list prices take 500 values.
+    """
+    cr = env.cr
+    channel = env["omni.channel"].browse(channel_id)
+    Binding = env["omni.product.binding"]
+    tax = env["account.tax"].create({
+        "name": "VAT 20% (bench)", "amount": 20, "type_tax_use": "sale",
+        "price_include_override": "tax_excluded",
+    })
+    cr.execute(
+        """
+        UPDATE product_template t SET list_price = 100 + mod(t.id, 500) + 0.99
+          FROM product_product p JOIN omni_product_binding b ON b.product_id = p.id
+         WHERE p.product_tmpl_id = t.id AND b.channel_id = %s
+        """, [channel_id])
+    cr.execute(
+        """
+        INSERT INTO product_taxes_rel (prod_id, tax_id)
+        SELECT p.product_tmpl_id, %s FROM product_product p
+          JOIN omni_product_binding b ON b.product_id = p.id WHERE b.channel_id = %s
+        """, [tax.id, channel_id])
+    env.invalidate_all()
+    pricelist = env["product.pricelist"].create({"name": "Bench channel prices"})
+    channel.write({"sync_price": True, "pricelist_id": pricelist.id})
+    # the first push sends every price: afterwards the channel shows them all
+    first_s, first_message = timed(channel._omni_push, "price", in_job=False)
+    cr.execute("SELECT product_id FROM omni_product_binding WHERE channel_id = %s",
+               [channel_id])
+    product_ids = [row[0] for row in cr.fetchall()]
+    count = max(1, round(len(product_ids) * args.changed_percent / 100.0))
+    changed = sorted(rng.sample(product_ids, count))
+    cr.execute(
+        """
+        UPDATE product_template t SET list_price = t.list_price + 7
+          FROM product_product p WHERE p.product_tmpl_id = t.id AND p.id = ANY(%s)
+        """, [changed])
+    env.invalidate_all()
+    # every price recomputed (a pricelist or tax change, a sweep after an outage)
+    Binding._omni_all_of_channels(channel, ("price",))
+    digits = None
+    plan_times, plan = [], None
+    parts = {}
+    for _i in range(args.repeat):
+        env.invalidate_all()
+        with instrumented([
+            (type(env["product.pricelist"]), "_get_products_price"),
+            (type(channel), "_omni_gross_prices"),
+            (type(channel), "_omni_dirty_rows"),
+        ], parts):
+            seconds, plan = timed(channel._omni_plan_prices, 100, digits)
+        plan_times.append(seconds)
+    sim.requests.clear()
+    env.invalidate_all()
+    push_s, message = timed(channel._omni_push, "price", in_job=False)
+    requests = sum(1 for r in sim.requests if r["path"] == "/api/prices")
+    expected = math.ceil(len(changed) / 100)
+    median = statistics.median(plan_times)
+    return {
+        "figures": {
+            "price_plan_seconds": bc.figure(bc.rounded(median), f"< {args.target_seconds}",
+                                            median < args.target_seconds, unit="s"),
+            "price_resync_seconds": bc.figure(bc.rounded(push_s), f"< {args.target_seconds}",
+                                              push_s < args.target_seconds, unit="s"),
+            "price_requests_sent": bc.figure(
+                requests, f"= ceil(changed / 100) = {expected}", requests == expected),
+            "price_changed_found": bc.figure(plan.changed, f"= {len(changed)}",
+                                             plan.changed == len(changed)),
+        },
+        "plan_seconds_runs": [bc.rounded(s) for s in plan_times],
+        "plan_seconds_by_step_total": {k: bc.rounded(v) for k, v in parts.items()},
+        "resync_result": message,
+        "first_push": {"seconds": bc.rounded(first_s), "result": first_message},
+        "changed_products": len(changed),
+    }
+
+
 def pure_planner(n, changed, repeat, rng):
     from omni_connectors.core.planner import DirtyItem, QtyRules, plan_stock
 
@@ -251,6 +331,9 @@ def main(argv=None):  # noqa: C901 - one linear scenario
                 still_dirty, errors = env.cr.fetchone()
                 applied = len(sim.applied) - applied_before
                 env.cr.rollback()  # the bench database is thrown away anyway
+            with bc.odoo_env(registry, ctx) as env:
+                prices = price_resync(env, channel_id, args, sim, rng)
+                env.cr.rollback()
             registry = None
     finally:
         sim.stop()
@@ -268,6 +351,7 @@ def main(argv=None):  # noqa: C901 - one linear scenario
                 requests == expected_requests),
             "changed_found": bc.figure(plan.changed, f"= {len(changed)} (stock changed)",
                                        plan.changed == len(changed)),
+            **prices.pop("figures"),
         },
         "bindings": total,
         "dirty_bindings": dirty,
@@ -294,6 +378,7 @@ def main(argv=None):  # noqa: C901 - one linear scenario
             "bindings_still_dirty": still_dirty,
             "bindings_in_error": errors,
         },
+        "price_resync": prices,
         "pure_planner": pure_planner(total, len(changed), args.repeat, rng),
         "build_seconds": bc.rounded(build_s, 1),
         "total_seconds": bc.rounded(time.monotonic() - t0, 1),

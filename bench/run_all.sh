@@ -59,7 +59,7 @@ new_db() {
 }
 
 NAMES=("$@")
-[ ${#NAMES[@]} -gt 0 ] || NAMES=(stock_propagation planning_cost oversell_storm)
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(stock_propagation stock_burst planning_cost oversell_storm)
 status=0
 for name in "${NAMES[@]}"; do
     [ -f "$BENCH/$name.py" ] || { echo "no benchmark $name" >&2; exit 2; }

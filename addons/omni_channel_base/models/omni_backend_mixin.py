@@ -23,6 +23,8 @@ import logging
 import zlib
 from contextlib import contextmanager
 
+from psycopg2 import errors
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -368,6 +370,63 @@ class OmniBackendMixin(models.AbstractModel):
                 seconds=1,
                 ignore_retry=True,
             )
+
+    def _omni_lock_waiters(self, kind):
+        """How many other transactions wait for this backend's lock of ``kind``."""
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            SELECT count(*) FROM pg_locks
+             WHERE locktype = 'advisory' AND NOT granted AND pid != pg_backend_pid()
+               AND classid = %s AND objid = %s AND objsubid = 2
+            """,
+            [self._omni_lock_key(kind), self.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _omni_lock_wait(self, kind, timeout):
+        """Take the lock of ``kind``, waiting at most ``timeout`` seconds for its holder.
+
+        Returns "free" (taken at once), "waited" (taken after its holder
+        ended), "queued" (not taken: another transaction already waits for
+        it and comes next) or "busy" (still held after ``timeout``).
+
+        Whoever waited must not trust what its transaction read before: at
+        REPEATABLE READ the snapshot was taken before the wait, so it misses
+        what the holder wrote (see :meth:`_omni_fresh_env`).
+        """
+        if self._omni_try_lock(kind):
+            return "free"
+        if self._omni_lock_waiters(kind):
+            return "queued"
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SET LOCAL lock_timeout = %s", [f"{max(1, int(timeout * 1000))}ms"])
+                cr.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [self._omni_lock_key(kind), self.id]
+                )
+                cr.execute("SET LOCAL lock_timeout = 0")
+        except errors.LockNotAvailable:
+            return "busy"
+        return "waited"
+
+    @contextmanager
+    def _omni_fresh_env(self):
+        """These records in a transaction started now, for work done under a lock.
+
+        A transaction at REPEATABLE READ sees the database as it was at its
+        first query, which for a job is before it took its lock: it would plan
+        from data older than what the previous holder of the lock wrote (and
+        send a channel an older quantity after a newer one). Reading in a
+        transaction begun after the lock was taken sees all of it. Committed
+        at the end unless the work raises. In tests, the one transaction.
+        """
+        if tools.same_transaction(self.env):
+            yield self
+            return
+        with self.env.registry.cursor() as cr:
+            yield self.with_env(self.env(cr=cr))
 
     # --------------------------------------------------------------- rights
     def _omni_check_manager(self):

@@ -97,16 +97,19 @@ class OmniChannel(models.Model):
     sync_orders = fields.Boolean("Import Orders", default=True, tracking=True)
     sync_delay = fields.Integer(
         "Sync Delay (s)",
-        default=1,
-        help="Changes made within this many seconds are sent together.",
+        default=0,
+        help="0: a change is sent at once; changes made while a push runs go together in "
+        "the next one, so batches grow with the load by themselves. A delay makes every "
+        "change wait this many seconds to be sent with the others.",
     )
     order_poll_interval = fields.Integer(
         "Check for Orders Every (s)",
-        default=10,
+        default=1,
         help="Marketplaces do not announce new orders: Odoo asks for them this often. "
         "A sale is known to the other channels only once imported, so this interval "
-        "bounds how long they may still show a unit that is gone. 0 = only by the "
-        "scheduled action (every minute).",
+        "bounds how long they may still show a unit that is gone (the oversell "
+        "benchmark is measured at the default). A poll that finds nothing costs one "
+        "short request. 0 = only by the scheduled action (every minute).",
     )
     order_import_days = fields.Integer(
         "First Import Covers (days)",

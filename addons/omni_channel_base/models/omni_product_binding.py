@@ -275,6 +275,11 @@ class OmniProductBinding(models.Model):
             )
         else:
             applies = SQL("c.sync_price AND c.pricelist_id IS NOT NULL")
+        # the query reads these columns: what the ORM holds for them goes first
+        # (a channel whose price sync was just switched on, a binding just archived)
+        self.env["omni.channel"].flush_model(["active", "sync_stock", "sync_price", "pricelist_id"])
+        self.flush_model(["channel_id", "product_id", "active"])
+        self.env["product.template"].flush_model(["is_storable"])
         self.env.cr.execute(
             SQL(
                 """
@@ -401,11 +406,24 @@ class OmniProductBinding(models.Model):
         self.invalidate_model()
 
     @api.model
+    def _omni_write_results(self, kind, rows):
+        """Results of a push, in a transaction of their own that does not wait for the disk.
+
+        Asynchronous commit: visible to everyone at once, and flushed to
+        disk at the latest by the job's own commit a moment later. Lost only
+        if the server crashes before that, when the job is run again and
+        sends the same absolute values once more.
+        """
+        def write(model):
+            model.env.cr.execute("SET LOCAL synchronous_commit TO OFF")
+            model._omni_apply_results(kind, rows)
+
+        if rows:
+            tools.write_outside(self, write)
+
+    @api.model
     def _omni_record_unchanged(self, kind, items):
-        rows = [(item.binding_id, item.seq, None, None) for item in items]
-        tools.write_outside(
-            self, lambda model: model._omni_apply_results(kind, rows)
-        )
+        self._omni_write_results(kind, [(item.binding_id, item.seq, None, None) for item in items])
 
     @api.model
     def _omni_record_pushed(self, kind, batch, result):
@@ -430,9 +448,7 @@ class OmniProductBinding(models.Model):
             else:
                 rows.append((item.binding_id, item.seq, None,
                              self.env._("The channel did not confirm this update.")))
-        tools.write_outside(
-            self, lambda model: model._omni_apply_results(kind, rows)
-        )
+        self._omni_write_results(kind, rows)
 
     # ------------------------------------------------------------ buttons
     def action_retry(self):

@@ -7,12 +7,14 @@ the data is removed afterwards.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 
 from odoo import api, sql_db
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -125,13 +127,138 @@ class TestBackendInRealTransactions(OmniChannelCase):
 
             results = self.in_threads(db, push, push)
             sim.faults.clear()
-            refused = [r for r in results if isinstance(r, RetryableJobError)]
-            done = [r for r in results if isinstance(r, str)]
-            self.assertEqual((len(done), len(refused)), (1, 1), results)
-            self.assertTrue(refused[0].ignore_retry, "waiting for the lock is no failure")
-            self.assertEqual(len(self.stock_pushes()), 1, "one push reached the channel")
+            self.assertTrue(all(isinstance(r, str) for r in results), results)
+            self.assertEqual(len(self.stock_pushes()), 1, "one push reached the channel: "
+                             "the other waited and found everything sent")
             self.assertEqual(sim.offer("REAL-0")["quantity"], 4)
             self.assertEqual(sim.offer("REAL-1")["quantity"], 7)
+
+    @contextmanager
+    def in_flight_counter(self, sim):
+        """Record the most stock requests the simulator handled at once."""
+        state = {"now": 0, "most": 0}
+        lock = threading.Lock()
+        original = sim._reply_for
+
+        def counting(req, entry, control):
+            stock = req.path == "/api/stock"
+            if stock:
+                with lock:
+                    state["now"] += 1
+                    state["most"] = max(state["most"], state["now"])
+            try:
+                return original(req, entry, control)
+            finally:
+                if stock:
+                    with lock:
+                        state["now"] -= 1
+
+        sim._reply_for = counting
+        try:
+            yield state
+        finally:
+            del sim._reply_for
+
+    def test_change_during_a_push_goes_in_the_next_push_at_once(self):
+        """A push started while another runs waits for it, then sends what it missed.
+
+        Its transaction began before the first push ended, so it must not plan
+        from what it read then: the channel would get the older quantity last.
+        A third push started meanwhile leaves its changes to the waiting one.
+        """
+        sim = self.sims[0]
+        with self.committed_channel([4, 7]) as (db, channel_id, rows):
+            (product_0, _b0), (product_1, _b1) = rows
+            sim.requests.clear()
+            sim.faults.add("latency", path="/api/stock", seconds=0.5, times=1)
+            ends = {}
+
+            def change(product_id, quantity):
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    cr.execute("UPDATE stock_quant SET quantity = %s"
+                               " WHERE product_id = %s AND location_id = %s",
+                               [quantity, product_id, self.stock_location.id])
+                    env["omni.product.binding"]._omni_note_changes(
+                        "stock", SQL("b.product_id = ANY(%s)", [product_id]))
+
+            def first(env):
+                result = env["omni.channel"].browse(channel_id)._omni_push_stock()
+                ends["first"] = time.monotonic()
+                return result
+
+            def second(env):
+                time.sleep(0.15)  # the first push is on the wire
+                change(product_0, 9)
+                env["omni.product.binding"].search([], limit=1)  # reads: an old snapshot
+                result = env["omni.channel"].browse(channel_id)._omni_push_stock()
+                ends["second"] = time.monotonic()
+                return result
+
+            def third(env):
+                time.sleep(0.3)  # the second push waits for the lock
+                change(product_1, 2)
+                return env["omni.channel"].browse(channel_id)._omni_push_stock()
+
+            with self.in_flight_counter(sim) as flight:
+                results = self.in_threads(db, first, second, third)
+            sim.faults.clear()
+            self.assertTrue(all(isinstance(r, str) for r in results), results)
+            self.assertIn("waiting to run", results[2])
+            self.assertEqual(flight["most"], 1, "pushes of one channel never overlap")
+            pushes = self.stock_pushes()
+            self.assertEqual(len(pushes), 2, "the second push took both later changes")
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 9)
+            self.assertEqual(sim.offer("REAL-1")["quantity"], 2)
+            self.assertLess(ends["second"] - ends["first"], 0.5,
+                            "the waiting push ran as soon as the first ended")
+            with db.cursor() as cr:
+                cr.execute("SELECT count(*) FROM omni_binding_change WHERE channel_id = %s",
+                           [channel_id])
+                self.assertEqual(cr.fetchone()[0], 0, "every change was sent")
+
+    def test_change_committed_after_its_push_ran_still_gets_a_push(self):
+        """A push waiting when a user changes stock may run before the user commits.
+
+        Had the user's request been absorbed by it, the change would wait for
+        the next change or the sweeper: the request is made after the commit.
+        """
+        sim = self.sims[0]
+        with self.committed_channel([4]) as (db, channel_id, rows):
+            ((product_id, _binding_id),) = rows
+            key = f"omni:{channel_id}:stock"
+
+            def jobs(state):
+                with db.cursor() as cr:
+                    cr.execute("SELECT uuid FROM queue_job WHERE identity_key = %s"
+                               " AND state = %s", [key, state])
+                    return [row[0] for row in cr.fetchall()]
+
+            def user(env):
+                env.cr.execute("UPDATE stock_quant SET quantity = 6 WHERE product_id = %s"
+                               " AND location_id = %s", [product_id, self.stock_location.id])
+                changed = env["omni.product.binding"]._omni_note_changes(
+                    "stock", SQL("b.product_id = ANY(%s)", [product_id]))
+                env["omni.channel"].browse(changed)._omni_enqueue("stock")
+                # the waiting push starts and ends before this transaction commits
+                with db.cursor() as job_cr:
+                    job_env = api.Environment(job_cr, self.env.uid, {})
+                    job_env["omni.channel"].browse(channel_id)._omni_push_stock()
+                    job_cr.execute("UPDATE queue_job SET state = 'done' WHERE identity_key = %s",
+                                   [key])
+                return "committed"
+
+            self.in_threads(db, lambda env: env["omni.channel"].browse(
+                channel_id)._omni_enqueue_now("stock"))
+            self.assertEqual(len(jobs("pending")), 1)
+            (result,) = self.in_threads(db, user)
+            self.assertEqual(result, "committed")
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 4, "the push did not see it")
+            self.assertEqual(len(jobs("pending")), 1, "a push was asked for after the commit")
+            (pushed,) = self.in_threads(
+                db, lambda env: env["omni.channel"].browse(channel_id)._omni_push_stock())
+            self.assertIn("1 sent", pushed)
+            self.assertEqual(sim.offer("REAL-0")["quantity"], 6)
 
     def test_failed_push_keeps_its_log_results_and_error(self):
         """The job fails and rolls back; what happened on the way is kept."""

@@ -1,6 +1,7 @@
 import contextlib
 import logging
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
@@ -61,6 +62,77 @@ class TestPrices(OmniChannelCase):
         self.assertEqual(set(bindings.mapped("sync_state")), {"ok"})
         self.assertFalse(any(bindings.mapped("last_error")))
         self.assertFalse(any(bindings.mapped("price_dirty")))
+
+    def test_pricelist_prices_in_one_pass_equal_odoo_pricelist(self):
+        """Without rules the prices are computed at once; they are Odoo's to the kopeck."""
+        channel = self.channels[0]
+        products = self.env["product.product"].create([
+            {"name": f"Priced {i}", "list_price": price}
+            for i, price in enumerate([0.0, 0.01, 19.995, 100.0, 1234.567, 99999.99])
+        ])
+        pricelist = channel.pricelist_id
+        self.assertFalse(pricelist.item_ids.filtered(lambda item: item.active))
+        expected = pricelist._get_products_price(products, 1.0)
+        self.assertEqual(channel._omni_pricelist_prices(products), expected)
+        # with a rule, Odoo's own computation
+        pricelist.item_ids = [(0, 0, {"applied_on": "3_global", "compute_price": "formula",
+                                      "price_discount": -12.5, "price_round": 0.01})]
+        self.assertEqual(channel._omni_pricelist_prices(products),
+                         pricelist._get_products_price(products, 1.0))
+        self.assertAlmostEqual(channel._omni_pricelist_prices(products)[products[3].id], 112.5)
+
+    def test_switching_price_sync_on_sends_every_price(self):
+        sim, channel = self.sims[0], self.channels[0]
+        channel.sync_price = False
+        self.run_jobs()
+        self.products[0].list_price = 250
+        self.run_jobs()
+        self.assertEqual(sim.offer("SKU-0")["price"], "100.00", "price sync is off")
+        channel.sync_price = True
+        self.run_jobs()
+        self.assertEqual(sim.offer("SKU-0")["price"], "250.00")
+
+    def test_gross_prices_by_group_equal_compute_all_per_product(self):
+        """Prices with taxes computed once per group of taxes and price, to the kopeck."""
+        Tax = self.env["account.tax"]
+        vat, included = self.vat(), self.vat(included=True)
+        fixed = Tax.create({"name": "Eco fee", "amount_type": "fixed", "amount": 0.37,
+                            "type_tax_use": "sale", "sequence": 1,
+                            "include_base_amount": True})
+        seven = Tax.create({"name": "ПДВ 7%", "amount": 7, "type_tax_use": "sale"})
+        group = Tax.create({"name": "Group", "amount_type": "group", "type_tax_use": "sale",
+                            "children_tax_ids": [(6, 0, (fixed | seven).ids)]})
+        division = Tax.create({"name": "Division 5%", "amount_type": "division", "amount": 5,
+                               "type_tax_use": "sale"})
+        tax_sets = [vat, included, vat | included, fixed | vat, group, division,
+                    Tax.browse(), seven]
+        prices = [0.01, 0.05, 1.0, 33.33, 99.995, 100.0, 240.29, 1234.565, 0.0]
+        products = self.env["product.product"].create([
+            {"name": f"Taxed {i}", "taxes_id": [(6, 0, tax_sets[i % len(tax_sets)].ids)]}
+            for i in range(len(tax_sets) * len(prices) * 2)
+        ])
+        price_of = {p.id: prices[(i // 2) % len(prices)] for i, p in enumerate(products)}
+        channel = self.channels[0]
+        calls = []
+        original = type(Tax).compute_all
+
+        def counted(taxes, *args, **kwargs):
+            calls.append(taxes.ids)
+            return original(taxes, *args, **kwargs)
+
+        with patch.object(type(Tax), "compute_all", counted):
+            got = channel._omni_gross_prices(products, price_of)
+        groups = {(tuple(channel._omni_excluded_taxes(p.taxes_id).ids), price_of[p.id])
+                  for p in products if channel._omni_excluded_taxes(p.taxes_id)}
+        self.assertEqual(len(calls), len(groups), "one computation per group, not per product")
+        self.assertLess(len(calls), len(products) / 2)
+        for product in products:
+            taxes = channel._omni_excluded_taxes(product.taxes_id)
+            expected = (taxes.compute_all(price_of[product.id], channel.currency_id, 1.0, product)
+                        ["total_included"] if taxes else price_of[product.id])
+            self.assertEqual(channel.currency_id.round(got[product.id]),
+                             channel.currency_id.round(expected), product.name)
+            self.assertAlmostEqual(got[product.id], expected, places=10)
 
     def test_prices_sent_and_received_include_vat(self):
         """The marketplace shows what the buyer pays; the sale order totals the same."""
