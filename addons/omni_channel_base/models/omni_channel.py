@@ -317,8 +317,25 @@ class OmniChannel(models.Model):
             "omni.sync.event", [("channel_id", "in", self.ids)], self.env._("Sync log"))
 
     # -------------------------------------------------------------- defaults
+    @api.model
+    def _omni_type_defaults(self, channel_type):
+        """Values a new channel of ``channel_type`` starts with (its addon's settings).
+
+        A type's addon returns, e.g., its justified polling interval; values the
+        user gave win.
+        """
+        return {}
+
+    @api.onchange("channel_type")
+    def _onchange_channel_type_defaults(self):
+        for field_name, value in self._omni_type_defaults(self.channel_type).items():
+            self[field_name] = value
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            for field_name, value in self._omni_type_defaults(vals.get("channel_type")).items():
+                vals.setdefault(field_name, value)
         channels = super().create(vals_list)
         for channel in channels.filtered(lambda c: not c.warehouse_ids):
             warehouse = self.env["stock.warehouse"].search(

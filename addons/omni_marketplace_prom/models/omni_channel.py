@@ -9,6 +9,8 @@ from omni_connectors.core.models import OrderState
 
 #: Prom's order statuses a seller may set, as two live reports found them
 DEFAULT_SETTABLE = "received,delivered,paid,canceled"
+#: seconds between two checks for new orders (see readme/CONFIGURE.md for why)
+PROM_POLL_INTERVAL = 10
 NEUTRAL_STATES = {state.value for state in OrderState}
 
 
@@ -19,6 +21,13 @@ def _leave_prom(channels):
 
 class OmniChannel(models.Model):
     _inherit = "omni.channel"
+
+    @api.model
+    def _omni_type_defaults(self, channel_type):
+        defaults = super()._omni_type_defaults(channel_type)
+        if channel_type == "prom":
+            defaults["order_poll_interval"] = PROM_POLL_INTERVAL
+        return defaults
 
     channel_type = fields.Selection(
         selection_add=[("prom", "Prom.ua")], ondelete={"prom": _leave_prom}

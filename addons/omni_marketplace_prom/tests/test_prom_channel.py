@@ -90,6 +90,16 @@ class TestPromChannel(OmniChannelCase):
         self.assertEqual(self.sim.orders[placed["id"]]["status"], "received")
         self.assertEqual(self.shown(self.sims[1], self.products[0]), 3)
 
+    def test_a_new_prom_channel_checks_for_orders_every_10_s(self):
+        """Prom's own interval, not the base's (justified in the readme)."""
+        channel = self.env["omni.channel"].create({"name": "Prom 2", "channel_type": "prom"})
+        self.assertEqual(channel.order_poll_interval, 10)
+        generic = self.env["omni.channel"].create({"name": "Site", "channel_type": "generic"})
+        self.assertEqual(generic.order_poll_interval, 1)
+        chosen = self.env["omni.channel"].create(
+            {"name": "Prom 3", "channel_type": "prom", "order_poll_interval": 30})
+        self.assertEqual(chosen.order_poll_interval, 30, "a value given wins")
+
     def test_prom_warning_is_shown_to_the_manager(self):
         self.sim.status_warnings["received"] = "Замовлення потребує підтвердження телефоном"
         self.place()

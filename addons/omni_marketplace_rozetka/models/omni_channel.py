@@ -80,17 +80,12 @@ class OmniChannel(models.Model):
         return super()._omni_public_fields() | {"rozetka_login", "rozetka_api_url"}
 
     # ------------------------------------------------------------- defaults
-    @api.onchange("channel_type")
-    def _onchange_channel_type_rozetka(self):
-        if self.channel_type == "rozetka":
-            self.order_poll_interval = ROZETKA_POLL_INTERVAL
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("channel_type") == "rozetka":
-                vals.setdefault("order_poll_interval", ROZETKA_POLL_INTERVAL)
-        return super().create(vals_list)
+    @api.model
+    def _omni_type_defaults(self, channel_type):
+        defaults = super()._omni_type_defaults(channel_type)
+        if channel_type == "rozetka":
+            defaults["order_poll_interval"] = ROZETKA_POLL_INTERVAL
+        return defaults
 
     # ---------------------------------------------------------------- client
     def _omni_adapter_rozetka(self, on_call):
