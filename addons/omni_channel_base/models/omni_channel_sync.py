@@ -217,15 +217,23 @@ class OmniChannel(models.Model):
         if not products:
             return {}
         date = fields.Datetime.now()
-        if pricelist._get_applicable_rules(products, date):
+        # a pricelist without any rule needs no look at the 50,000 products' categories
+        has_rules = bool(self.env["product.pricelist.item"].with_context(
+            active_test=False).search_count([("pricelist_id", "=", pricelist.id)], limit=1))
+        if has_rules and pricelist._get_applicable_rules(products, date):
             return pricelist._get_products_price(products, 1.0, date=date)
         currency = pricelist.currency_id or self.env.company.currency_id
-        prices = products._price_compute("list_price", date=date)
-        for product in products:
-            if product.currency_id != currency:
-                prices[product.id] = product.currency_id._convert(
-                    prices[product.id], currency, self.env.company, date, round=False
+        # what _price_compute("list_price") reads record by record, in one query
+        list_prices, currencies = self._omni_shop_list_prices(products)
+        Currency = self.env["res.currency"]
+        prices = {}
+        for product_id, price in list_prices.items():
+            price = float(price)
+            if currencies[product_id] != currency.id:
+                price = Currency.browse(currencies[product_id])._convert(
+                    price, currency, self.env.company, date, round=False
                 )
+            prices[product_id] = price
         return prices
 
     def _omni_excluded_taxes(self, taxes):
@@ -271,13 +279,14 @@ class OmniChannel(models.Model):
         for product_id, tax_ids in self.env.cr.fetchall():
             ids = tuple(tax_ids or ())
             if ids not in excluded:
-                excluded[ids] = self._omni_excluded_taxes(Tax.browse(ids))
-            taxes = excluded[ids]
+                taxes = self._omni_excluded_taxes(Tax.browse(ids))
+                excluded[ids] = (taxes, self._omni_taxes_product_free(taxes))
+            taxes, product_free = excluded[ids]
             if not taxes:
                 continue
             price = gross[product_id]
             product = by_id[product_id]
-            if not self._omni_taxes_product_free(taxes):
+            if not product_free:
                 gross[product_id] = taxes.compute_all(
                     price, self.currency_id, 1.0, product
                 )["total_included"]
