@@ -8,6 +8,7 @@ keys coalesce as in production) and run by :meth:`OmniChannelCase.run_jobs`.
 import threading
 from urllib.parse import urlsplit
 
+from odoo import api
 from odoo.modules import module as odoo_module
 from odoo.tests import TransactionCase, tagged
 from odoo.tests.common import BlockedRequest, _super_send
@@ -174,6 +175,31 @@ class OmniChannelCase(TransactionCase):
                 self.run_job(record)
                 ran += 1
         return ran
+
+    def in_threads(self, db, *works):
+        """Run each ``work(env)`` in a thread and a real transaction of its own,
+        all started together (as several job runners would); a work's exception
+        is its result. Commits what did not fail. The threads are not marked as
+        testing, so writes meant for a transaction of their own really commit."""
+        barrier = threading.Barrier(len(works))
+        results = [None] * len(works)
+
+        def run(index, work):
+            try:
+                with db.cursor() as cr:
+                    env = api.Environment(cr, self.env.uid, {})
+                    cr.execute("SELECT 1")
+                    barrier.wait(timeout=10)
+                    results[index] = work(env)
+            except Exception as err:  # noqa: BLE001 - the caller asserts on it
+                results[index] = err
+
+        threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        return results
 
     def set_stock(self, product, quantity, location=None):
         """An inventory adjustment, as a stock user applies it."""

@@ -87,29 +87,6 @@ class TestBackendInRealTransactions(OmniChannelCase):
                 cr.execute("DELETE FROM product_product WHERE id = ANY(%s)", [product_ids])
                 cr.execute("DELETE FROM product_template WHERE id = ANY(%s)", [templates])
 
-    def in_threads(self, db, *works):
-        """Run each ``work(env)`` in a thread and a transaction of its own, started
-        together; a work's exception is its result. Commits what did not fail."""
-        barrier = threading.Barrier(len(works))
-        results = [None] * len(works)
-
-        def run(index, work):
-            try:
-                with db.cursor() as cr:
-                    env = api.Environment(cr, self.env.uid, {})
-                    cr.execute("SELECT 1")
-                    barrier.wait(timeout=10)
-                    results[index] = work(env)
-            except Exception as err:  # noqa: BLE001 - the caller asserts on it
-                results[index] = err
-
-        threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        return results
-
     def stock_pushes(self):
         return [r for r in self.sims[0].requests
                 if r["path"] == "/api/stock" and r["method"] == "POST"]

@@ -6,7 +6,6 @@ meant for a transaction of their own really commit), then everything is
 removed.
 """
 
-import threading
 
 from odoo import api, sql_db
 from odoo.tests import tagged
@@ -63,27 +62,6 @@ class TestOneReceiptUnderConcurrency(CheckboxCase):
             cr.execute("DELETE FROM product_product WHERE id = %s", [ids["product"]])
             cr.execute("DELETE FROM product_template WHERE id = %s", [ids["template"]])
             cr.execute("DELETE FROM res_partner WHERE id = %s", [ids["partner"]])
-
-    def in_threads(self, db, *works):
-        barrier = threading.Barrier(len(works))
-        results = [None] * len(works)
-
-        def run(index, work):
-            try:
-                with db.cursor() as cr:
-                    env = api.Environment(cr, self.env.uid, {})
-                    cr.execute("SELECT 1")
-                    barrier.wait(timeout=10)
-                    results[index] = work(env)
-            except Exception as err:  # noqa: BLE001 - the test asserts on it
-                results[index] = err
-
-        threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        return results
 
     def test_same_trigger_twice_at_once_gives_one_receipt(self):
         db, ids = self.committed_order()

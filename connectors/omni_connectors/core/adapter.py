@@ -24,9 +24,11 @@ Rules every adapter follows, besides those of every client
 """
 
 import abc
+import json
 from collections.abc import Iterable, Sequence
 
 from .base import BaseClient
+from .errors import PayloadError
 from .models import (
     ConnectionInfo,
     Order,
@@ -95,6 +97,27 @@ class ChannelAdapter(BaseClient):
         raise NotImplementedError(
             f"{type(self).__name__} does not fetch orders: the channel posts them"
         )
+
+    @staticmethod
+    def _payload_object(raw: RawOrder, label: str = "order") -> dict:
+        """The raw order's JSON object, or a PayloadError saying it is none.
+
+        A stored body is read leniently (``strict=False``): a raw control
+        character inside a string stays text, for the order checks to name,
+        instead of making the whole order unreadable.
+        """
+        payload = raw.payload
+        if payload is None and raw.body:
+            try:
+                payload = json.loads(raw.body, strict=False)
+            except (ValueError, RecursionError):
+                payload = None
+        if not isinstance(payload, dict):
+            raise PayloadError(
+                f"{label} {raw.external_id or '?'}: payload is not an object: "
+                f"{(raw.body or '')[:120]!r}"
+            )
+        return payload
 
     @abc.abstractmethod
     def parse_order(self, raw: RawOrder) -> Order:

@@ -195,16 +195,7 @@ class GenericAdapter(ChannelAdapter):
         )
 
     def parse_order(self, raw):
-        payload = raw.payload
-        if payload is None and raw.body:
-            try:
-                payload = json.loads(raw.body, strict=False)
-            except (ValueError, RecursionError):
-                payload = None
-        if not isinstance(payload, dict):
-            snippet = (raw.body or "")[:120]
-            ref = raw.external_id or "?"
-            raise PayloadError(f"order {ref}: payload is not an object: {snippet!r}")
+        payload = self._payload_object(raw, "order")
         return _OrderParser(payload).parse()
 
     def set_order_status(

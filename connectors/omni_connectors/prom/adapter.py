@@ -321,17 +321,7 @@ class PromAdapter(ChannelAdapter):
         return self._raw(order)
 
     def parse_order(self, raw):
-        payload = raw.payload
-        if payload is None and raw.body:
-            try:
-                payload = json.loads(raw.body)
-            except (ValueError, RecursionError):
-                payload = None
-        if not isinstance(payload, dict):
-            ref = raw.external_id or "?"
-            raise PayloadError(
-                f"Prom order {ref}: payload is not an object: {(raw.body or '')[:120]!r}"
-            )
+        payload = self._payload_object(raw, "Prom order")
         return parse_order(payload, self.custom_states)
 
     # -- statuses out ---------------------------------------------------------

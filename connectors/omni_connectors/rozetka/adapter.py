@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..core.adapter import ChannelAdapter
 from ..core.auth import TokenAuth
-from ..core.errors import OmniConnectorError, PayloadError
+from ..core.errors import OmniConnectorError
 from ..core.models import (
     ConnectionInfo,
     OrderBatch,
@@ -358,16 +358,7 @@ class RozetkaAdapter(ChannelAdapter):
         return self._raw(content)
 
     def parse_order(self, raw):
-        payload = raw.payload
-        if payload is None and raw.body:
-            try:
-                payload = json.loads(raw.body)
-            except (ValueError, RecursionError):
-                payload = None
-        if not isinstance(payload, dict):
-            raise PayloadError(
-                f"Rozetka order {raw.external_id or '?'}: the payload is not an object: "
-                f"{(raw.body or '')[:120]!r}")
+        payload = self._payload_object(raw, "Rozetka order")
         return parse_order(payload, self.language)
 
     # -- statuses out ----------------------------------------------------------
