@@ -61,29 +61,15 @@ class AccountMove(models.Model):
         existing = self.omni_fiscal_receipt_ids.filtered(lambda r: r.receipt_type == "sell")
         if existing:
             return existing[:1]
-        register = self.env["omni.checkbox.register"].search(
-            [("company_id", "=", self.company_id.id), ("is_default", "=", True)], limit=1
-        )
+        register = self.env["omni.checkbox.register"]._omni_for_order(self)
         if not register:
             self.message_post(body=self.env._(
                 "No default Checkbox cash register is set: no fiscal receipt was issued."))
             return self.env["omni.fiscal.receipt"]
-        partner = self.partner_id
-        receipt = self.env["omni.fiscal.receipt"]._omni_create_once({
-            "register_id": register.id,
-            "receipt_type": "sell",
-            "trigger": trigger,
-            "invoice_id": self.id,
-            "payment_id": payment.id if payment else False,
-            "partner_id": partner.id,
-            "email": partner.email or "",
-            "phone": partner.mobile or partner.phone or "",
-            "amount_total": self.amount_total,
-            "payment_type": policy.payment_type if policy else "cashless",
-            "payment_label": policy.payment_label if policy else "",
-        })
-        receipt._omni_queue_send()
-        return receipt
+        return self.env["omni.fiscal.receipt"]._omni_issue_sell(
+            register, trigger, self.partner_id, self.amount_total, policy, payment,
+            invoice_id=self.id,
+        )
 
     def _omni_fiscal_refund(self):
         """A paid credit note of an invoice with no sales order: the return of its receipt."""
@@ -111,9 +97,7 @@ class AccountMove(models.Model):
             if existing:
                 existing.action_retry()
                 continue
-            if not self.env["omni.checkbox.register"].search_count(
-                [("company_id", "=", move.company_id.id), ("is_default", "=", True)], limit=1
-            ):
+            if not self.env["omni.checkbox.register"]._omni_for_order(move):
                 raise UserError(self.env._("No default Checkbox cash register is set."))
             Policy = self.env["omni.fiscal.policy"]
             payment = move._get_reconciled_payments()[:1]

@@ -225,11 +225,13 @@ class OmniCheckboxRegister(models.Model):
     # ------------------------------------------------------------- choice
     @api.model
     def _omni_for_order(self, order):
-        """The register that fiscalises ``order``: its channel's, its team's, the default."""
+        """The register that fiscalises ``order`` (a sale order or an invoice): its
+        channel's, its team's, the company's default."""
         domain = [("company_id", "=", order.company_id.id)]
         registers = self.search(domain)
+        channel = order.omni_channel_id if "omni_channel_id" in order._fields else None
         for matches in (
-            lambda r: order.omni_channel_id and order.omni_channel_id in r.channel_ids,
+            lambda r: channel and channel in r.channel_ids,
             lambda r: order.team_id and order.team_id in r.team_ids,
             lambda r: r.is_default,
         ):

@@ -185,6 +185,29 @@ class OmniFiscalReceipt(models.Model):
                 "Another transaction is creating this fiscal receipt", seconds=2
             ) from None
 
+    @api.model
+    def _omni_issue_sell(self, register, trigger, partner, amount, policy=None, payment=None,
+                         **links):
+        """Create the sell receipt once (see :meth:`_omni_create_once`) and queue its sending.
+
+        ``links``: the documents it belongs to (``sale_order_id``, ``invoice_id``...).
+        """
+        receipt = self._omni_create_once(dict(
+            links,
+            register_id=register.id,
+            receipt_type="sell",
+            trigger=trigger,
+            payment_id=payment.id if payment else False,
+            partner_id=partner.id,
+            email=partner.email or "",
+            phone=partner.mobile or partner.phone or "",
+            amount_total=amount,
+            payment_type=policy.payment_type if policy else "cashless",
+            payment_label=policy.payment_label if policy else "",
+        ))
+        receipt._omni_queue_send()
+        return receipt
+
     def _omni_queue_send(self):
         for receipt in self:
             receipt.register_id._omni_delay(

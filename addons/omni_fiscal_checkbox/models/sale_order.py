@@ -64,23 +64,10 @@ class SaleOrder(models.Model):
         invoice = self.invoice_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
         )[:1]
-        partner = self.partner_id
-        receipt = self.env["omni.fiscal.receipt"]._omni_create_once({
-            "register_id": register.id,
-            "receipt_type": "sell",
-            "trigger": trigger,
-            "sale_order_id": self.id,
-            "invoice_id": invoice.id,
-            "payment_id": payment.id if payment else False,
-            "partner_id": partner.id,
-            "email": partner.email or "",
-            "phone": partner.mobile or partner.phone or "",
-            "amount_total": self.amount_total,
-            "payment_type": policy.payment_type if policy else "cashless",
-            "payment_label": policy.payment_label if policy else "",
-        })
-        receipt._omni_queue_send()
-        return receipt
+        return self.env["omni.fiscal.receipt"]._omni_issue_sell(
+            register, trigger, self.partner_id, self.amount_total, policy, payment,
+            sale_order_id=self.id, invoice_id=invoice.id,
+        )
 
     def _omni_on_parcel_refused(self, picking):
         res = super()._omni_on_parcel_refused(picking)
