@@ -20,7 +20,46 @@ from omni_sandbox.generic import GenericChannelSimulator
 
 
 @tagged("post_install", "-at_install")
-class OmniChannelCase(TransactionCase):
+class OmniLoopbackCase(TransactionCase):
+    """Remote services played by simulators on loopback, as every omni test needs.
+
+    Marks the test thread as testing (sync results, logs and tokens are then
+    written in the test transaction), disables mail, shortens the HTTP
+    timeouts and backoff, and lets requests reach loopback only.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Odoo's own test runner marks the thread as testing; pytest-odoo does not
+        # on 18.0. Sync results are then written in the test transaction.
+        if not odoo_module.current_test:
+            odoo_module.current_test = True
+            cls.addClassCleanup(setattr, odoo_module, "current_test", False)
+        thread = threading.current_thread()
+        if not getattr(thread, "testing", False):
+            thread.testing = True
+            cls.addClassCleanup(setattr, thread, "testing", False)
+        cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
+        params = cls.env["ir.config_parameter"].sudo()
+        # short timeouts and backoff keep fault tests fast; behaviour is the same
+        params.set_param("omni_channel_base.read_timeout", "1")
+        params.set_param("omni_channel_base.backoff_base", "0.01")
+
+    @classmethod
+    def _request_handler(cls, session, request, /, **kw):
+        """Loopback only, as Odoo's own handler, but keep the client's timeouts.
+
+        Odoo raises every timeout below 10 s during tests; the fault tests need
+        the connectors' real (short) timeouts to hit the simulator's hangs.
+        """
+        if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
+            return _super_send(session, request, **kw)
+        raise BlockedRequest(f"External requests verboten (was {request.method} {request.url})")
+
+
+@tagged("post_install", "-at_install")
+class OmniChannelCase(OmniLoopbackCase):
     """Channels wired to simulators, with helpers to change stock and run jobs.
 
     A connector addon reuses it for its own channel type by setting
@@ -40,20 +79,6 @@ class OmniChannelCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Odoo's own test runner marks the thread as testing; pytest-odoo does not
-        # on 18.0. Sync results are then written in the test transaction.
-        if not odoo_module.current_test:
-            odoo_module.current_test = True
-            cls.addClassCleanup(setattr, odoo_module, "current_test", False)
-        thread = threading.current_thread()
-        if not getattr(thread, "testing", False):
-            thread.testing = True
-            cls.addClassCleanup(setattr, thread, "testing", False)
-        cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
-        params = cls.env["ir.config_parameter"].sudo()
-        # short timeouts and backoff keep fault tests fast; behaviour is the same
-        params.set_param("omni_channel_base.read_timeout", "1")
-        params.set_param("omni_channel_base.backoff_base", "0.01")
         cls.warehouse = cls.env["stock.warehouse"].search(
             [("company_id", "=", cls.env.company.id)], limit=1
         )
@@ -114,17 +139,6 @@ class OmniChannelCase(TransactionCase):
     def _omni_sim_add_offer(cls, sim, product):
         """List ``product`` on ``sim`` as the channel shows it before any push."""
         sim.add_offer(product.default_code, quantity=0, price="1.00")
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kw):
-        """Loopback only, as Odoo's own handler, but keep the client's timeouts.
-
-        Odoo raises every timeout below 10 s during tests; the fault tests need
-        the connectors' real (short) timeouts to hit the simulator's hangs.
-        """
-        if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
-            return _super_send(session, request, **kw)
-        raise BlockedRequest(f"External requests verboten (was {request.method} {request.url})")
 
     def setUp(self):
         super().setUp()

@@ -1,13 +1,8 @@
 """A Nova Poshta account wired to the Nova Poshta simulator over loopback HTTP."""
 
-import threading
-from urllib.parse import urlsplit
+from odoo.tests import tagged
 
-from odoo.modules import module as odoo_module
-from odoo.tests import TransactionCase, tagged
-from odoo.tests.common import BlockedRequest, _super_send
-
-from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+from odoo.addons.omni_channel_base.tests.common import OmniLoopbackCase
 from odoo.addons.queue_job.job import Job
 
 from omni_sandbox.novaposhta import NovaPoshtaSimulator
@@ -16,23 +11,12 @@ KEY = "0123456789abcdef0123456789abcdef"
 
 
 @tagged("post_install", "-at_install")
-class NovaPoshtaCase(TransactionCase):
+class NovaPoshtaCase(OmniLoopbackCase):
     """An account with its directory and sender loaded, a shipping method, products."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not odoo_module.current_test:
-            odoo_module.current_test = True
-            cls.addClassCleanup(setattr, odoo_module, "current_test", False)
-        thread = threading.current_thread()
-        if not getattr(thread, "testing", False):
-            thread.testing = True
-            cls.addClassCleanup(setattr, thread, "testing", False)
-        cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
-        params = cls.env["ir.config_parameter"].sudo()
-        params.set_param("omni_channel_base.read_timeout", "1")
-        params.set_param("omni_channel_base.backoff_base", "0.01")
         cls.sim = NovaPoshtaSimulator(api_key=KEY, cities=25, warehouses=300)
         cls.sim.start()
         cls.addClassCleanup(cls.sim.stop)
@@ -67,12 +51,6 @@ class NovaPoshtaCase(TransactionCase):
         }).action_apply_inventory()
         cls.partner = cls.env["res.partner"].create(
             {"name": "Петренко Іван", "email": "ivan@example.com"})
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kw):
-        if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
-            return _super_send(session, request, **kw)
-        raise BlockedRequest(f"External requests verboten (was {request.url})")
 
     def setUp(self):
         super().setUp()
