@@ -778,6 +778,9 @@ class OmniExternalOrder(models.Model):
                 else self.env._("Cancelled on %(channel)s; stock released.",
                                 channel=self.channel_id.name)
             )
+        if sale:
+            # a commission the marketplace refunds with the cancellation
+            self._omni_set_commission(sale, order)
         self.write({"state": "cancelled", "attention_reason": False})
         self.activity_ids.action_done()
 
