@@ -39,6 +39,23 @@ class SaleOrder(models.Model):
         [("channel", "Reported by the channel"), ("rules", "Channel's commission rules")],
         string="Commission From", readonly=True, copy=False,
     )
+    # the other costs of the order, captured where they arise (the carrier's
+    # waybill, the money route's fees): the profit reports and the books read them
+    omni_delivery_cost = fields.Monetary(
+        "Delivery Cost", readonly=True, copy=False,
+        help="What the seller pays the carrier for this order: the waybill when the "
+        "sender pays, and the return shipping of a refused or returned parcel.",
+    )
+    omni_cod_fee = fields.Monetary(
+        "Cash-on-Delivery Fee", readonly=True, copy=False,
+        help="The carrier's fee for transferring the cash collected on delivery, "
+        "where the seller pays it.",
+    )
+    omni_acquiring_fee = fields.Monetary(
+        "Acquiring Fee", readonly=True, copy=False,
+        help="The payment service's fee on the money collected for this order "
+        "(card acquiring, the marketplace's payment service).",
+    )
     omni_collected_source = fields.Selection(
         [
             ("channel", "Paid on the channel"),
