@@ -151,6 +151,7 @@ def render_html(rst):
         rst,
         writer_name="html4css1",
         settings_overrides={"embed_stylesheet": False, "report_level": 4, "halt_level": 5,
+                            "xml_declaration": False,
                             "output_encoding": "utf-8", "stylesheet_path": ""},
     ).decode("utf-8")
 
