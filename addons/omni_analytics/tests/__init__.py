@@ -1,0 +1,3 @@
+from . import test_pnl
+from . import test_customers
+from . import test_reorder
