@@ -13,6 +13,7 @@
     "data": [
         "security/omni_analytics_security.xml",
         "security/ir.model.access.csv",
+        "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "report/omni_pnl_report_views.xml",
         "report/omni_product_performance_views.xml",
@@ -20,6 +21,7 @@
         "views/sale_order_views.xml",
         "views/omni_channel_views.xml",
         "views/product_views.xml",
+        "views/omni_repurchase_views.xml",
         "wizards/omni_reorder_advice_views.xml",
         "views/omni_analytics_menus.xml",
     ],

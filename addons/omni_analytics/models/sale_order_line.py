@@ -21,6 +21,11 @@ ORDER_COSTS = ("omni_delivery_cost", "omni_cod_fee", "omni_acquiring_fee")
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
+    # the order's date and channel on the line: the profit report reads one table
+    omni_date = fields.Datetime(related="order_id.date_order", store=True, precompute=True,
+                                string="Order Date (Analytics)")
+    omni_channel_id = fields.Many2one(related="order_id.omni_channel_id", store=True,
+                                      precompute=True, string="Sales Channel (Analytics)")
     omni_qty_out = fields.Float(
         "Delivered (Analytics)", compute="_compute_omni_moves", store=True,
         digits="Product Unit of Measure",
@@ -51,6 +56,21 @@ class SaleOrderLine(models.Model):
         "Cash-on-Delivery Fee", compute="_compute_omni_shares", store=True)
     omni_acquiring_share = fields.Monetary(
         "Acquiring Fee", compute="_compute_omni_shares", store=True)
+    omni_margin = fields.Monetary(
+        "Net Margin", compute="_compute_omni_margin", store=True,
+        help="Revenue less returns, cost of goods, commission and the line's share of the "
+        "order's delivery, cash-on-delivery and acquiring costs.")
+
+    @api.depends("omni_revenue", "omni_returns", "omni_cogs", "omni_commission",
+                 "omni_delivery_share", "omni_cod_share", "omni_acquiring_share")
+    def _compute_omni_margin(self):
+        for line in self:
+            line.omni_margin = float(money.quantize_uah(
+                money.to_decimal(line.omni_revenue) - money.to_decimal(line.omni_returns)
+                - money.to_decimal(line.omni_cogs) - money.to_decimal(line.omni_commission)
+                - money.to_decimal(line.omni_delivery_share)
+                - money.to_decimal(line.omni_cod_share)
+                - money.to_decimal(line.omni_acquiring_share)))
 
     @api.depends("move_ids.state", "move_ids.quantity",
                  "move_ids.stock_valuation_layer_ids.value", "price_subtotal",

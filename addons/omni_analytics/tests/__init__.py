@@ -1,3 +1,4 @@
 from . import test_pnl
 from . import test_customers
 from . import test_reorder
+from . import test_repurchase
