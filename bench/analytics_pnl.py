@@ -126,6 +126,7 @@ def build(env, args):
                        * {n_partners}))::int
           JOIN bench_channel bc ON bc.k = s.n % 3
     """)
+    cr.execute("ANALYZE bench_order")
     clone(cr, "sale_order", proto.id, "SELECT * FROM bench_order",
           {"name": "'BENCH/' || s.n", "partner_id": "s.partner_id",
            "partner_invoice_id": "s.partner_id", "partner_shipping_id": "s.partner_id",
@@ -136,6 +137,7 @@ def build(env, args):
         CREATE TEMP TABLE bench_sale AS
         SELECT o.id, (substr(o.name, 7))::int AS n FROM sale_order o WHERE o.name LIKE 'BENCH/%'
     """)
+    cr.execute("ANALYZE bench_sale")
     # lines: product by order and position, 1-3 units; one line in 20 has a unit returned
     bc.log("lines...")
     n_products = args.products
@@ -180,17 +182,16 @@ def build(env, args):
         "omni_margin": "s.margin",
     })
     # the orders' totals and costs, as their lines say
+    cr.execute("ANALYZE bench_line")
     cr.execute("""
         UPDATE sale_order o
            SET amount_untaxed = t.total, amount_total = t.total, amount_tax = 0,
                omni_commission = t.commission, omni_commission_source = 'rules',
                omni_delivery_cost = t.delivery, omni_cod_fee = t.cod,
                omni_acquiring_fee = t.acquiring
-          FROM (SELECT order_id, SUM(price_subtotal) AS total,
-                       SUM(omni_commission) AS commission, SUM(omni_delivery_share) AS delivery,
-                       SUM(omni_cod_share) AS cod, SUM(omni_acquiring_share) AS acquiring
-                  FROM sale_order_line WHERE order_id IN (SELECT id FROM bench_sale)
-                 GROUP BY order_id) t
+          FROM (SELECT order_id, SUM(subtotal) AS total, SUM(commission) AS commission,
+                       SUM(delivery) AS delivery, SUM(cod) AS cod, SUM(acquiring) AS acquiring
+                  FROM bench_line GROUP BY order_id) t
          WHERE o.id = t.order_id
     """)
     cr.execute("SELECT count(*) FROM sale_order_line WHERE order_id IN "
