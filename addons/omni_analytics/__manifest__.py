@@ -25,5 +25,7 @@
         "wizards/omni_reorder_advice_views.xml",
         "views/omni_analytics_menus.xml",
     ],
+    "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

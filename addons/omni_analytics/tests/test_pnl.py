@@ -93,3 +93,26 @@ class TestPnl(AnalyticsCase):
         self.assertIn(row, Perf.search([("margin", "<", 0)]))
         action = Perf.action_high_returns()
         self.assertIn(row, Perf.search(action["domain"]))
+
+    def test_sql_fill_on_install_equals_the_stored_computation(self):
+        """What the install hook writes for existing lines is what Odoo computes."""
+        from odoo.addons.omni_analytics.hooks import fill_line_figures
+
+        order = self.order(self.buyer, [(self.p1, 3, 150.0), (self.p2, 2, 99.99)], self.prom)
+        picking = self.deliver(order)
+        self.give_back(picking, {self.p1: 1, self.p2: 1})
+        order.order_line[0].omni_commission = 12.5
+        self.env.flush_all()
+        names = ["omni_date", "omni_channel_id", "omni_qty_out", "omni_qty_returned",
+                 "omni_revenue", "omni_returns", "omni_cogs", "omni_margin"]
+        lines = order.order_line
+        computed = lines.read(names)
+        self.env.cr.execute(
+            "UPDATE sale_order_line SET omni_date = NULL, omni_channel_id = NULL, "
+            "omni_qty_out = NULL, omni_qty_returned = NULL, omni_revenue = NULL, "
+            "omni_returns = NULL, omni_cogs = NULL, omni_margin = NULL WHERE id = ANY(%s)",
+            [lines.ids])
+        fill_line_figures(self.env.cr, lines.ids)
+        lines.invalidate_recordset()
+        self.assertEqual(lines.read(names), computed)
+        self.assertEqual(lines.mapped("omni_returns"), [150.0, 99.99])
