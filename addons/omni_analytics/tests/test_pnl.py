@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from ..hooks import fill_line_figures
 from .common import AnalyticsCase
 
 
@@ -96,8 +97,6 @@ class TestPnl(AnalyticsCase):
 
     def test_sql_fill_on_install_equals_the_stored_computation(self):
         """What the install hook writes for existing lines is what Odoo computes."""
-        from odoo.addons.omni_analytics.hooks import fill_line_figures
-
         order = self.order(self.buyer, [(self.p1, 3, 150.0), (self.p2, 2, 99.99)], self.prom)
         picking = self.deliver(order)
         self.give_back(picking, {self.p1: 1, self.p2: 1})
