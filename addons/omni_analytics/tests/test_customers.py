@@ -52,7 +52,6 @@ class TestCustomers(AnalyticsCase):
         self.env["res.partner"]._omni_refresh_scores()
         self.assertEqual(buyer.omni_first_channel_id, self.rozetka)
         self.assertAlmostEqual(buyer.omni_ltv, 208.98, places=2)  # 90 + 118.98
-        self.assertIn(self.p1.omni_abc_class, ("a", "b"))
 
     def test_refusal_warning_and_prepayment_policy_hold_the_order(self):
         risky = self.env["res.partner"].create({"name": "Відмовник", "omni_refused_count": 2})
@@ -103,3 +102,23 @@ class TestCustomers(AnalyticsCase):
         self.env.flush_all()
         row = self.env["omni.pnl.report"].search([("order_id", "=", sale.id)])
         self.assertEqual(row.commission, 12.34)
+
+    def test_abc_classes_by_margin(self):
+        """A: the first 80 % of the margin; B: the next 15 %; C: the rest and the losers."""
+        buyer = self.env["res.partner"].create({"name": "Оптовик"})
+        Product = self.env["product.product"]
+        products = Product.create([
+            {"name": name, "is_storable": True, "standard_price": cost,
+             "taxes_id": [(6, 0, [])]}
+            for name, cost in (("A", 60.0), ("B", 40.5), ("C", 60.0), ("D", 60.0))])
+        for product in products:
+            self.env["stock.quant"].with_context(inventory_mode=True).create({
+                "product_id": product.id, "location_id": self.warehouse.lot_stock_id.id,
+                "inventory_quantity": 10}).action_apply_inventory()
+        # margins 800, 150, 50 and -10: 800 is 80 % of the 1,000 earned
+        self.deliver(self.order(buyer, [(products[0], 1, 860.0), (products[1], 1, 190.5),
+                                        (products[2], 1, 110.0), (products[3], 1, 50.0)],
+                                self.prom))
+        self.env["res.partner"]._omni_refresh_scores()
+        self.assertEqual(products.mapped("omni_margin_12m"), [800.0, 150.0, 50.0, -10.0])
+        self.assertEqual(products.mapped("omni_abc_class"), ["a", "b", "c", "c"])
