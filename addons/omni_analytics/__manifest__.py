@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "author": "omni",
     "website": "https://github.com/omni-ua/omni",
-    "depends": ["omni_channel_base", "sale_stock", "stock_account", "mail"],
+    "depends": ["omni_channel_base", "sale_stock", "mail"],
     "external_dependencies": {"python": ["omni_connectors"]},
     "data": [
         "security/omni_analytics_security.xml",
