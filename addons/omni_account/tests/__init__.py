@@ -1,0 +1,2 @@
+from . import test_money_flow
+from . import test_payouts
