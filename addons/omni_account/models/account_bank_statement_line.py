@@ -95,6 +95,14 @@ class AccountBankStatementLine(models.Model):
             by_order[line.move_id.omni_sale_order_id.id] |= line
         return by_order
 
+    def _omni_open_amount(self, lines):
+        """What ``lines`` still hold, in the bank line's currency (the order's currency
+        when the payer pays out in it, else the company's)."""
+        currency = self.currency_id
+        return currency.round(sum(
+            line.amount_residual_currency if line.currency_id == currency
+            else line.amount_residual for line in lines))
+
     def _omni_match_payout(self):
         for st_line in self:
             st_line._omni_match_one()
@@ -134,7 +142,7 @@ class AccountBankStatementLine(models.Model):
         for payout_line, ref, reported in wanted:
             order = found.get(ref)
             lines = open_lines.get(order.id) if order else None
-            open_amount = currency.round(sum(lines.mapped("amount_residual"))) if lines else 0.0
+            open_amount = self._omni_open_amount(lines) if lines else 0.0
             vals = {"reference": ref, "sale_order_id": order.id if order else False,
                     "open_amount": open_amount}
             if not order:

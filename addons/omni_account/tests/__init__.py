@@ -1,2 +1,3 @@
 from . import test_money_flow
 from . import test_payouts
+from . import test_payout_hostile

@@ -123,3 +123,21 @@ class TestMoneyFlow(OmniBooksCase):
         with self.assertRaises(AccessError):
             self.env["res.config.settings"].with_user(user).create(
                 {}).action_omni_setup_money_routes()
+
+    def test_route_from_the_channel_order(self):
+        """The route follows the channel order: cash on delivery or paid on the channel;
+        a route naming the channel wins over the route for every channel."""
+        Ext = self.env["omni.external.order"]
+        cod = self.order(100.0)
+        Ext.create({"channel_id": self.channel.id, "external_id": "E-1", "cash_on_delivery": True,
+                    "sale_order_id": cod.id})
+        cod._compute_omni_money_route_id()
+        self.assertEqual(cod.omni_money_route_id, self.cod_route)
+        paid = self.order(100.0)
+        Ext.create({"channel_id": self.channel.id, "external_id": "E-2", "sale_order_id": paid.id})
+        own = self.pay_route.copy({"name": "Own", "channel_ids": [(6, 0, self.channel.ids)],
+                                   "invoice_policy": "none"})
+        paid._compute_omni_money_route_id()
+        self.assertEqual(paid.omni_money_route_id, own)
+        self.collect(paid, 100.0, "channel")
+        self.assertFalse(paid.invoice_ids, "this channel's documents live elsewhere")
