@@ -6,6 +6,10 @@ from odoo import Command, api, fields, models
 TOKEN = re.compile(r"[\w/-]+", re.UNICODE)
 
 
+def _money(value):
+    return f"{value:.2f}"
+
+
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
@@ -153,9 +157,10 @@ class AccountBankStatementLine(models.Model):
                     "collected yet, or already paid out)."))
             elif reported is not None and currency.compare_amounts(
                     abs(reported - open_amount), tolerance) > 0:
+                shown_reported, shown_open = _money(reported), _money(open_amount)
                 vals.update(state="unmatched", reason=self.env._(
                     "Amount differs: reported %(reported)s, open on clearing %(open)s.",
-                    reported=f"{reported:.2f}", open=f"{open_amount:.2f}"))
+                    reported=shown_reported, open=shown_open))
             else:
                 vals.update(state="matched", reason=False)
                 matched_lines |= lines
@@ -175,9 +180,10 @@ class AccountBankStatementLine(models.Model):
                 if vals["state"] == "matched":
                     vals.update(state="unmatched", reason=self.env._(
                         "The orders named in the bank line do not add up to its amount."))
+            shown_amount, shown_open = _money(self.amount), _money(expected)
             notes.append(self.env._(
                 "Bank line %(amount)s, open on clearing for its orders %(open)s.",
-                amount=f"{self.amount:.2f}", open=f"{expected:.2f}"))
+                amount=shown_amount, open=shown_open))
             matched_lines = self.env["account.move.line"]
         for vals in unmatched:
             notes.append(f"{vals['reference']}: {vals['reason']}")
@@ -198,9 +204,10 @@ class AccountBankStatementLine(models.Model):
         else:
             state = "partial"
             if all_matched:
+                shown_diff = _money(difference)
                 notes.append(self.env._(
                     "The orders match but the bank line differs by %(diff)s, more than the "
-                    "tolerance.", diff=f"{difference:.2f}"))
+                    "tolerance.", diff=shown_diff))
         self.write({"omni_payout_state": state,
                     "omni_payout_reason": "\n".join(notes) or False,
                     "omni_money_route_id": route.id})
@@ -257,11 +264,68 @@ class AccountBankStatementLine(models.Model):
         for st_line in self:
             if st_line.is_reconciled or st_line.omni_payout_state not in ("matched", "partial"):
                 continue
-            if not st_line.reconcile_data:
-                st_line._omni_match_one()
-            st_line.reconcile_data_info = st_line.reconcile_data
-            st_line.reconcile_bank_line()
-            st_line.omni_payout_line_ids.filtered(lambda p: p.state == "matched").write(
-                {"state": "reconciled"})
+            route = st_line._omni_route()
+            matched = st_line.omni_payout_line_ids.filtered(lambda p: p.state == "matched")
+            lines = st_line._omni_open_lines(route, matched.sale_order_id)
+            st_line._omni_reconcile_orders(
+                route, lines, write_off=st_line.omni_payout_state == "matched")
+            matched.write({"state": "reconciled"})
+            st_line.reconcile_data = False
             if st_line.is_reconciled:
                 st_line.omni_payout_state = "reconciled"
+
+    def _omni_reconcile_orders(self, route, lines_by_order, write_off):
+        """Book the payout against the orders' clearing lines, in one write and one
+        reconciliation (what the widget's "Validate" does line by line): one counterpart
+        per order, the difference within the tolerance, the rest on the suspense
+        account."""
+        self.ensure_one()
+        liquidity, suspense, other = self._seek_for_lines()
+        company_currency = self.company_id.currency_id
+        vals_list = []
+        clearing = self.env["account.move.line"]
+        for lines in lines_by_order.values():
+            order = lines.move_id.omni_sale_order_id[:1]
+            balance = company_currency.round(sum(lines.mapped("amount_residual")))
+            vals = {
+                "account_id": route.clearing_account_id.id,
+                "partner_id": route.partner_id.id,
+                "name": order._omni_books_ref() if order else self.payment_ref,
+                "balance": -balance,
+            }
+            currency = lines.currency_id
+            if len(currency) == 1 and currency != company_currency:
+                vals.update(currency_id=currency.id, amount_currency=-currency.round(
+                    sum(lines.mapped("amount_residual_currency"))))
+            vals_list.append(vals)
+            clearing |= lines
+        rest = company_currency.round(
+            sum(liquidity.mapped("balance")) + sum(v["balance"] for v in vals_list))
+        if rest and write_off and company_currency.compare_amounts(
+                abs(rest), route.payout_tolerance) <= 0:
+            vals_list.append({
+                "account_id": (route.tolerance_account_id or route.commission_account_id).id,
+                "partner_id": route.partner_id.id,
+                "name": self.env._("Payout difference"),
+                "balance": -rest,
+                "reconcile_model_id": route.reconcile_model_id.id,
+            })
+            rest = 0.0
+        if not company_currency.is_zero(rest):
+            vals_list.append({
+                "account_id": self.journal_id.suspense_account_id.id,
+                "partner_id": self.partner_id.id,
+                "name": self.payment_ref,
+                "balance": -rest,
+            })
+        move = self.move_id
+        commands = [Command.delete(line.id) for line in suspense | other]
+        commands += [Command.create(vals) for vals in vals_list]
+        with move._check_balanced({"records": move, "self": move}):
+            move.with_context(
+                skip_account_move_synchronization=True, force_delete=True,
+                skip_invoice_sync=True, skip_readonly_check=True,
+            ).write({"line_ids": commands})
+        counterparts = move.line_ids.filtered(
+            lambda line: line.account_id == route.clearing_account_id)
+        (clearing | counterparts).reconcile()

@@ -12,6 +12,12 @@ GENERIC_CLEARING = {
     "cod": ("OMNICOD", "Cash on delivery clearing"),
     "channel": ("OMNIPAY", "Marketplace payments clearing"),
 }
+# route, journal and payer names where the Ukrainian chart is in use
+UA_NAMES = {
+    "cod": ("Післяплата (Нова пошта)", "Післяплата Нова пошта: розрахунки", "Нова пошта"),
+    "channel": ("Платіжний сервіс маркетплейсу", "Оплати маркетплейсу: розрахунки",
+                "Платіжний сервіс маркетплейсу"),
+}
 DEFAULT_ROUTES = {
     "cod": {"name": "Cash on delivery (Nova Poshta)", "code": "NPCOD", "payer": "Nova Poshta",
             "policy": "delivery"},
@@ -214,6 +220,11 @@ class OmniMoneyRoute(models.Model):
         routes = self.browse()
         for collection, spec in DEFAULT_ROUTES.items():
             code, name = (UA_CLEARING if ukrainian else GENERIC_CLEARING)[collection]
+            route_name = spec["name"]
+            journal_name = self.env._("%(route)s clearing", route=spec["name"])
+            payer = spec["payer"]
+            if ukrainian:
+                route_name, journal_name, payer = UA_NAMES[collection]
             account = Account.search([("company_ids", "in", company.id), ("code", "=", code)],
                                      limit=1)
             if not account:
@@ -225,18 +236,17 @@ class OmniMoneyRoute(models.Model):
                 ("company_id", "=", company.id), ("code", "=", spec["code"])], limit=1)
             if not journal:
                 journal = self.env["account.journal"].create({
-                    "name": self.env._("%(route)s clearing", route=spec["name"]),
+                    "name": journal_name,
                     "code": spec["code"], "type": "bank", "company_id": company.id,
                 })
             journal._omni_use_clearing_account(account)
             partner = self.env["res.partner"].search([
-                ("name", "=", spec["payer"]), ("is_company", "=", True),
+                ("name", "=", payer), ("is_company", "=", True),
                 ("company_id", "in", [company.id, False])], limit=1)
             if not partner:
-                partner = self.env["res.partner"].create(
-                    {"name": spec["payer"], "is_company": True})
+                partner = self.env["res.partner"].create({"name": payer, "is_company": True})
             routes |= self.create({
-                "name": spec["name"],
+                "name": route_name,
                 "company_id": company.id,
                 "collection": collection,
                 "invoice_policy": spec["policy"],

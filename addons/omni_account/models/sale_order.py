@@ -61,7 +61,13 @@ class SaleOrder(models.Model):
         """An outgoing delivery of the order was validated: invoice it if the policy says so."""
         for order in self:
             route = order.omni_money_route_id
-            if route and route.invoice_policy == "delivery" and order.state == "sale":
+            if not route or order.state != "sale" or route.invoice_policy == "none":
+                continue
+            # policy "at payment": the money came before anything could be invoiced
+            # (products invoiced on delivered quantities); invoice now
+            paid_first = route.invoice_policy == "payment" and order.omni_payment_ids and not (
+                order._omni_posted_invoices())
+            if route.invoice_policy == "delivery" or paid_first:
                 order._omni_books_invoice(picking)
 
     # ------------------------------------------------------------- helpers
@@ -163,9 +169,10 @@ class SaleOrder(models.Model):
         order._omni_book_fees(route, day)
         order._omni_reconcile_booked()
         order._omni_link_receipts(payment)
+        shown = f"{amount:.2f}"
         order.message_post(body=self.env._(
             "Payment %(payment)s of %(amount)s %(currency)s booked in %(journal)s.",
-            payment=payment.name, amount=f"{amount:.2f}", currency=currency.name,
+            payment=payment.name, amount=shown, currency=currency.name,
             journal=journal.name))
         return payment
 

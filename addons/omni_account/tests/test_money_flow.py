@@ -141,3 +141,18 @@ class TestMoneyFlow(OmniBooksCase):
         self.assertEqual(paid.omni_money_route_id, own)
         self.collect(paid, 100.0, "channel")
         self.assertFalse(paid.invoice_ids, "this channel's documents live elsewhere")
+
+    def test_paid_before_anything_to_invoice(self):
+        """Products invoiced on delivered quantities: the payment waits as the buyer's
+        credit and settles the invoice made when the delivery is validated."""
+        self.product.invoice_policy = "delivery"
+        order = self.order(640.00, route=self.pay_route, commission=32.00)
+        self.collect(order, 640.00, "channel")
+        self.assertFalse(order.invoice_ids)
+        self.assertEqual(len(order.omni_payment_ids), 1)
+        self.assertFalse(order.omni_payment_ids.is_reconciled, "waits as the buyer's credit")
+        self.assertEqual(self.clearing(self.pay_route, order), 608.00)
+        self.deliver(order)
+        invoice = order.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.amount_residual, 0.0)
