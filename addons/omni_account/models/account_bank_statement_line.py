@@ -32,6 +32,17 @@ class AccountBankStatementLine(models.Model):
         "omni.payout.line", "statement_line_id", "Payout Orders", readonly=True
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A payer's payout imported or typed in is matched at once (a proposal the
+        accountant confirms); other bank lines are left alone."""
+        lines = super().create(vals_list)
+        if not self.env.context.get("omni_no_payout_match"):
+            for st_line in lines.sudo():
+                if not st_line.is_reconciled and st_line._omni_route(strict=True):
+                    st_line._omni_match_one()
+        return lines
+
     # ------------------------------------------------------------ actions
     def action_omni_match_payout(self):
         """Match the payout with the clearing entries of its orders (proposal)."""
@@ -47,7 +58,10 @@ class AccountBankStatementLine(models.Model):
         return True
 
     # ------------------------------------------------------------ matching
-    def _omni_route(self):
+    def _omni_route(self, strict=False):
+        """The route of this payout: set on the line, else the route paying into this
+        journal whose payer is the line's partner or is named in its label; with
+        ``strict`` only those, else also the journal's only route."""
         self.ensure_one()
         if self.omni_money_route_id:
             return self.omni_money_route_id
@@ -56,12 +70,16 @@ class AccountBankStatementLine(models.Model):
             ("payout_journal_id", "=", self.journal_id.id),
         ])
         if self.partner_id:
-            routes = routes.filtered(
+            payer = routes.filtered(
                 lambda r: r.partner_id.commercial_partner_id
-                == self.partner_id.commercial_partner_id) or routes
+                == self.partner_id.commercial_partner_id)
+            if payer:
+                return payer[:1]
         text = self._omni_text().lower()
         named = routes.filtered(lambda r: r.partner_id.name.lower() in text)
-        return (named or routes)[:1] if len(routes) == 1 or named else routes.browse()
+        if named or strict:
+            return named[:1]
+        return routes if len(routes) == 1 else routes.browse()
 
     def _omni_text(self):
         return " ".join(filter(None, [self.payment_ref, self.ref, self.narration and str(

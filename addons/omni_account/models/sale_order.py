@@ -26,9 +26,10 @@ class SaleOrder(models.Model):
     omni_payment_ids = fields.One2many(
         "account.payment", "omni_sale_order_id", "Booked Payments", readonly=True
     )
-    omni_fee_move_id = fields.Many2one(
-        "account.move", "Fees Entry", readonly=True, copy=False,
-        help="The journal entry booking this order's commission and fees on the clearing "
+    omni_fee_move_ids = fields.One2many(
+        "account.move", "omni_sale_order_id", "Fees Entries", readonly=True,
+        domain=[("omni_is_fee", "=", True)],
+        help="The journal entries booking this order's commission and fees on the clearing "
         "account.",
     )
 
@@ -176,29 +177,43 @@ class SaleOrder(models.Model):
             journal=journal.name))
         return payment
 
-    def _omni_book_fees(self, route, day):
-        """Commission and fees on the clearing account, so that it holds what the payer
-        still owes: one entry per order, amounts as captured on the order."""
+    def _omni_booked_fees(self):
+        """{fee field: amount booked so far} in the order's currency."""
         self.ensure_one()
-        if self.omni_fee_move_id:
-            return self.omni_fee_move_id
+        lines = self.omni_fee_move_ids.filtered(lambda m: m.state == "posted").line_ids
+        booked = {}
+        for field, _account_field in FEES:
+            kind_lines = lines.filtered(lambda line, f=field: line.omni_fee_kind == f)
+            booked[field] = self.currency_id.round(sum(
+                line.amount_currency if line.currency_id == self.currency_id else line.balance
+                for line in kind_lines))
+        return booked
+
+    def _omni_book_fees(self, route, day=None):
+        """Commission and fees on the clearing account, so that it holds what the payer
+        still owes: what the order's figures say less what is booked already (a figure
+        captured after the money, or changed later, gets an entry of its own)."""
+        self.ensure_one()
         currency = self.currency_id
         company = self.company_id
+        day = day or fields.Date.context_today(self)
+        booked = self._omni_booked_fees()
         lines = []
         total = 0.0
         for field, account_field in FEES:
-            fee = currency.round(self[field] or 0.0)
+            fee = currency.round((self[field] or 0.0) - booked[field])
             if currency.is_zero(fee):
                 continue
             total += fee
+            label = self._fields[field].get_description(self.env)["string"]
             lines.append(Command.create({
                 "account_id": route[account_field].id,
                 "partner_id": route.partner_id.id,
-                "name": f"{self._fields[field].get_description(self.env)['string']}: "
-                        f"{self._omni_books_ref()}",
+                "name": f"{label}: {self._omni_books_ref()}",
                 "currency_id": currency.id,
                 "amount_currency": fee,
                 "balance": currency._convert(fee, company.currency_id, company, day),
+                "omni_fee_kind": field,
             }))
         if not lines:
             return self.env["account.move"]
@@ -209,8 +224,7 @@ class SaleOrder(models.Model):
             "name": self._omni_books_ref(),
             "currency_id": currency.id,
             "amount_currency": -total,
-            "balance": -sum(
-                line[2]["balance"] for line in lines),
+            "balance": -sum(line[2]["balance"] for line in lines),
         }))
         move = self.env["account.move"].create({
             "move_type": "entry",
@@ -218,11 +232,23 @@ class SaleOrder(models.Model):
             "date": day,
             "ref": self.env._("Fees: %(order)s", order=self._omni_books_ref()),
             "omni_sale_order_id": self.id,
+            "omni_is_fee": True,
             "line_ids": lines,
         })
         move.action_post()
-        self.omni_fee_move_id = move
         return move
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {field for field, _a in FEES} & set(vals) and not self.env.context.get(
+                "omni_books_booking"):
+            # a fee captured after the money was booked (the carrier's fee reported with
+            # the collection, a commission refunded with a cancellation)
+            for order in self.filtered("omni_fee_move_ids"):
+                route = order.omni_payment_ids.omni_money_route_id[:1]
+                if route:
+                    order._omni_books_env()._omni_book_fees(route)
+        return res
 
     def _omni_reconcile_booked(self):
         """Reconcile the order's invoices, credit notes and booked payments on the

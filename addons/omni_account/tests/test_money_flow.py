@@ -40,7 +40,7 @@ class TestMoneyFlow(OmniBooksCase):
         # the clearing account holds what Nova Poshta still owes: cash less its fee
         # and the marketplace's commission
         self.assertEqual(self.clearing(self.cod_route, order), 929.70)
-        fees = order.omni_fee_move_id
+        fees = order.omni_fee_move_ids
         self.assertEqual(fees.state, "posted")
         fee_lines = fees.line_ids.filtered(
             lambda line: line.account_id == self.cod_route.commission_account_id)
@@ -61,7 +61,7 @@ class TestMoneyFlow(OmniBooksCase):
         self.assertFalse(order.omni_payment_ids.is_matched)
         self.assertEqual(order.omni_payment_ids.journal_id, self.pay_route.journal_id)
         self.assertEqual(self.clearing(self.pay_route, order), 1365.15)
-        expense = order.omni_fee_move_id.line_ids.filtered(lambda line: line.balance > 0)
+        expense = order.omni_fee_move_ids.line_ids.filtered(lambda line: line.balance > 0)
         self.assertEqual(self.currency.round(sum(expense.mapped("balance"))), 134.85)
         # the payout of the net amount settles it: invoice paid, clearing at 0
         st_line = self.bank_line(1365.15, f"Prom payout {order.name}",
@@ -75,13 +75,28 @@ class TestMoneyFlow(OmniBooksCase):
         self.assertEqual(invoice.payment_state, "paid")
         self.assertTrue(order.omni_payment_ids.is_matched)
 
+    def test_fee_known_after_the_money_is_booked_too(self):
+        """The carrier reports its fee with the collection, after the money is booked;
+        a commission refunded later is taken back: the clearing account follows."""
+        order = self.order(1000.00, commission=50.00)
+        self.deliver(order)
+        self.collect(order, 1000.00)
+        self.assertEqual(self.clearing(self.cod_route, order), 950.00)
+        order.omni_cod_fee = 20.30
+        self.assertEqual(self.clearing(self.cod_route, order), 929.70)
+        order.omni_commission = 0.0
+        self.assertEqual(self.clearing(self.cod_route, order), 979.70)
+        self.assertEqual(len(order.omni_fee_move_ids), 3)
+        order.omni_cod_fee = 20.30  # the same figure again books nothing
+        self.assertEqual(len(order.omni_fee_move_ids), 3)
+
     def test_policy_none_books_nothing(self):
         self.pay_route.invoice_policy = "none"
         order = self.order(300.00, route=self.pay_route, commission=10.0)
         self.collect(order, 300.00, "channel")
         self.assertFalse(order.invoice_ids)
         self.assertFalse(order.omni_payment_ids)
-        self.assertFalse(order.omni_fee_move_id)
+        self.assertFalse(order.omni_fee_move_ids)
 
     def test_refused_parcel_after_invoice_reversed(self):
         order = self.order(799.99, commission=40.00)

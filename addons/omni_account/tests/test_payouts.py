@@ -34,6 +34,14 @@ class TestPayouts(OmniBooksCase):
         self.assertEqual(two.invoice_ids.payment_state, "paid")
         self.assertTrue((one | two).omni_payment_ids.mapped("is_matched") == [True, True])
 
+    def test_payers_line_matched_when_it_arrives(self):
+        order = self._collected(700.00, cod_fee=14.00)
+        st_line = self.bank_line(686.00, f"Nova Poshta {order.name}")
+        self.assertEqual(st_line.omni_payout_state, "matched", "proposed at once")
+        self.assertFalse(st_line.is_reconciled, "the accountant confirms")
+        other = self.bank_line(-5000.00, f"Rent {order.name}", partner=self.buyer)
+        self.assertFalse(other.omni_payout_state, "not a payer's line: left alone")
+
     def test_difference_within_tolerance_booked(self):
         order = self._collected(500.00, cod_fee=10.00)
         st_line = self.bank_line(489.60, f"payout {order.name}")
