@@ -41,10 +41,11 @@ class OmniBooksCase(OmniLoopbackCase):
         })
         cls.buyer = cls.env["res.partner"].create({"name": "Buyer", "phone": "+380501234567"})
 
-    def order(self, price, route=None, commission=0.0, cod_fee=0.0, acquiring=0.0, ext=None):
+    def order(self, price, route=None, commission=0.0, cod_fee=0.0, acquiring=0.0, ext=None,
+              pricelist=None):
         order = self.env["sale.order"].create({
             "partner_id": self.buyer.id,
-            "pricelist_id": self.pricelist.id,
+            "pricelist_id": (pricelist or self.pricelist).id,
             "omni_channel_id": self.channel.id,
             "omni_external_id": ext,
             "order_line": [(0, 0, {

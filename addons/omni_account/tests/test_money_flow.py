@@ -171,3 +171,43 @@ class TestMoneyFlow(OmniBooksCase):
         invoice = order.invoice_ids
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_order_in_another_currency(self):
+        """Payment and fees in the order's currency, to the cent; the clearing account
+        holds the same in both currencies."""
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": eur.id, "name": "2026-11-01", "rate": 1 / 45.1234})
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": eur.id})
+        order = self.order(99.99, route=self.pay_route, commission=7.77, acquiring=1.49,
+                           pricelist=pricelist)
+        self.assertEqual(order.currency_id, eur)
+        self.collect(order, 99.99, "channel")
+        payment = order.omni_payment_ids
+        self.assertEqual(payment.currency_id, eur)
+        self.assertEqual(payment.amount, 99.99)
+        lines = self.env["account.move.line"].search([
+            ("account_id", "=", self.pay_route.clearing_account_id.id),
+            ("move_id.omni_sale_order_id", "=", order.id)])
+        self.assertEqual(set(lines.currency_id), {eur})
+        self.assertEqual(eur.round(sum(lines.mapped("amount_residual_currency"))), 90.73)
+        self.assertEqual(order.invoice_ids.currency_id, eur)
+        self.assertTrue(order.invoice_ids.currency_id.is_zero(order.invoice_ids.amount_residual))
+
+    def test_warehouse_user_validates_the_delivery(self):
+        """Booking is the system's: a user without accounting rights validating the
+        delivery still gets the order invoiced."""
+        user = self.env["res.users"].create({
+            "name": "Storekeeper", "login": "store-books",
+            "groups_id": [(6, 0, [self.env.ref("stock.group_stock_user").id])],
+        })
+        order = self.order(250.00)
+        picking = order.picking_ids
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+            move.picked = True
+        picking.with_user(user).button_validate()
+        self.assertEqual(order.invoice_ids.state, "posted")
+        with self.assertRaises(AccessError):
+            self.env["omni.money.route"].with_user(user).search([]).read(["name"])
