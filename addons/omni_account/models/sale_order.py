@@ -244,8 +244,10 @@ class SaleOrder(models.Model):
                 "omni_books_booking"):
             # a fee captured after the money was booked (the carrier's fee reported with
             # the collection, a commission refunded with a cancellation)
-            for order in self.filtered("omni_fee_move_ids"):
-                route = order.omni_payment_ids.omni_money_route_id[:1]
+            for order in self.filtered("omni_payment_ids"):
+                route = order.omni_payment_ids.filtered(
+                    lambda p: p.payment_type == "inbound" and p.state != "canceled"
+                ).omni_money_route_id[:1]
                 if route:
                     order._omni_books_env()._omni_book_fees(route)
         return res

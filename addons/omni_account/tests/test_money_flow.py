@@ -211,3 +211,11 @@ class TestMoneyFlow(OmniBooksCase):
         self.assertEqual(order.invoice_ids.state, "posted")
         with self.assertRaises(AccessError):
             self.env["omni.money.route"].with_user(user).search([]).read(["name"])
+
+    def test_first_fee_known_after_the_money(self):
+        order = self.order(300.00)
+        self.deliver(order)
+        self.collect(order, 300.00)
+        self.assertFalse(order.omni_fee_move_ids)
+        order.omni_cod_fee = 16.00
+        self.assertEqual(self.clearing(self.cod_route, order), 284.00)
