@@ -112,8 +112,34 @@ class SaleOrder(models.Model):
             ))
             partner = order.partner_id.commercial_partner_id
             partner.sudo().omni_refused_count += 1
+            order._omni_return_refused_parcel(picking)
             order._omni_on_parcel_refused(picking)
         return True
+
+    def _omni_return_refused_parcel(self, picking):
+        """The goods of a refused parcel are on their way back: a return receipt of
+        everything ``picking`` delivered, ready for the storekeeper to validate when
+        the parcel arrives (stock comes back then, and the channels see it). Once
+        per parcel: none if its goods are already being returned."""
+        self.ensure_one()
+        picking = picking.sudo()
+        if (picking.state != "done" or picking.picking_type_code != "outgoing"
+                or picking.move_ids.returned_move_ids.filtered(lambda m: m.state != "cancel")):
+            return self.env["stock.picking"]
+        wizard = self.env["stock.return.picking"].sudo().with_company(
+            picking.company_id).with_context(
+            active_id=picking.id, active_ids=picking.ids, active_model="stock.picking",
+        ).create({"picking_id": picking.id})
+        for line in wizard.product_return_moves:
+            line.quantity = line.move_id.quantity
+        wizard.product_return_moves.filtered(lambda line: not line.quantity).unlink()
+        if not wizard.product_return_moves:
+            return self.env["stock.picking"]
+        back = wizard._create_return()
+        back.message_post(body=self.env._(
+            "The parcel %(parcel)s was refused: validate this receipt when it is back.",
+            parcel=picking.carrier_tracking_ref or picking.name))
+        return back
 
     def _omni_on_parcel_refused(self, picking):
         """Hook: a parcel of this order was refused (return receipt, credit note...)."""
@@ -148,6 +174,34 @@ class SaleOrder(models.Model):
                     OrderState.CANCELLED, cancel_reason=reason, comment=comment
                 )
         return res
+
+    omni_can_ship = fields.Boolean(
+        "Ready to Ship", compute="_compute_omni_can_ship",
+        help="A confirmed channel order whose outgoing delivery is ready to go.")
+
+    @api.depends("omni_channel_id", "state", "picking_ids.state")
+    def _compute_omni_can_ship(self):
+        for order in self:
+            order.omni_can_ship = bool(
+                order.omni_channel_id and order.state == "sale"
+                and order._omni_ready_deliveries())
+
+    def _omni_ready_deliveries(self):
+        self.ensure_one()
+        return self.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing" and p.state == "assigned")
+
+    def action_omni_ship(self):
+        """Ship the order in one click: validate its ready outgoing deliveries, as the
+        picking's own Validate does (the carrier then books the waybill and its label,
+        and the channel is told it is shipped). A wizard Odoo asks for (a backorder,
+        say) is returned as it would be from the picking."""
+        self.ensure_one()
+        pickings = self._omni_ready_deliveries()
+        if not pickings:
+            raise UserError(self.env._(
+                "Order %(name)s has no delivery ready to ship.", name=self.name))
+        return pickings.button_validate()
 
     def action_omni_cancel_on_channel(self):
         """Open the cancel wizard: the reason is one the channel accepts."""

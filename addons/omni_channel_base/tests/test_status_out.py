@@ -1,5 +1,6 @@
 """Statuses back to the channel, and the money and refusal events other addons act on."""
 
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import OmniChannelCase
@@ -131,3 +132,39 @@ class TestStatusOut(OmniChannelCase):
         partner = sale.partner_id.commercial_partner_id
         sale._omni_parcel_refused(sale.picking_ids)
         self.assertEqual(partner.omni_refused_count, 1)
+
+    def test_ship_button_validates_the_delivery_of_a_channel_order(self):
+        _placed, external = self.import_order()
+        sale = external.sale_order_id
+        self.assertTrue(sale.omni_can_ship)
+        sale.action_omni_ship()
+        self.assertEqual(sale.picking_ids.state, "done")
+        self.assertEqual(sale.picking_ids.move_ids.quantity, 1)
+        sale.invalidate_recordset(["omni_can_ship"])
+        self.assertFalse(sale.omni_can_ship, "nothing left to ship: the button goes")
+        with self.assertRaises(UserError):
+            sale.action_omni_ship()
+        # not a channel order: no button
+        self.assertFalse(self.sell(self.products[1], 1).omni_can_ship)
+
+    def test_refused_parcel_comes_back_to_stock_and_the_channels(self):
+        _placed, external = self.import_order(lines=[{"sku": "SKU-0", "quantity": 2}])
+        sale = external.sale_order_id
+        picking = sale.picking_ids
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.run_jobs()
+        product = self.products[0]
+        self.assertEqual((product.qty_available, self.shown(self.sims[1], product)), (3, 3))
+        sale._omni_parcel_refused(picking)
+        sale._omni_parcel_refused(picking)  # reported twice: one return
+        back = picking.move_ids.returned_move_ids.picking_id
+        self.assertEqual(len(back), 1)
+        self.assertEqual((back.picking_type_code, back.state), ("incoming", "assigned"))
+        self.assertEqual(back.move_ids.product_uom_qty, 2)
+        self.assertEqual(product.qty_available, 3, "back in stock when it arrives")
+        back.button_validate()  # the parcel is back: one click
+        self.run_jobs()
+        self.assertEqual(product.qty_available, 5)
+        self.assertEqual(self.shown(self.sims[1], product), 5)
