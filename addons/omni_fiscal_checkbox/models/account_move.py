@@ -23,7 +23,8 @@ class AccountMove(models.Model):
         return self.omni_fiscal_receipt_ids | orders.omni_fiscal_receipt_ids
 
     def _invoice_paid_hook(self):
-        """A paid customer invoice is money collected for its orders (source "payment");
+        """A paid customer invoice is money collected for its orders (source "payment")
+        unless they were known collected already;
         a paid credit note after a sale receipt is a refund (return receipt). An invoice
         with no sales order gets its own sale receipt, by the same policy."""
         res = super()._invoice_paid_hook()
@@ -40,6 +41,10 @@ class AccountMove(models.Model):
                 move._omni_fiscal_on_paid(payment)
                 continue
             for order in orders:
+                if order.omni_collected_source:
+                    # the money was known collected already (the marketplace, cash
+                    # on delivery): this payment books it, it is not more money
+                    continue
                 amount = move.amount_total if len(orders) == 1 else order.amount_total
                 order.with_context(omni_fiscal_payment_id=payment.id)._omni_register_collected(
                     amount, fields.Datetime.now(), "payment"

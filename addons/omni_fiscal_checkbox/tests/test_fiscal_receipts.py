@@ -75,6 +75,22 @@ class TestFiscalReceipts(CheckboxCase):
         self.assertEqual(order.omni_collected_source, "payment")
         self.assertFalse(order.omni_fiscal_receipt_ids, "bank transfer: none by default")
 
+    def test_invoice_paid_from_collected_cash_is_not_more_money(self):
+        order = self.order()
+        order._omni_register_collected(order.amount_total, None, "cod")
+        invoice = order._create_invoices()
+        invoice.action_post()
+        cash = self.env["account.journal"].search(
+            [("type", "=", "cash"), ("company_id", "=", self.env.company.id)], limit=1
+        )
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"journal_id": cash.id})._create_payments()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(order.omni_collected_source, "cod", "the cash on delivery booked")
+        self.run_fiscal_jobs()
+        self.assertEqual(order.omni_fiscal_receipt_ids.mapped("trigger"), ["cod"])
+
     def test_cod_collected_gives_a_receipt_and_refusal_a_linked_return(self):
         order = self.order()
         self.assertFalse(order.omni_fiscal_receipt_ids)
