@@ -1,0 +1,1 @@
+from . import test_end_to_end
