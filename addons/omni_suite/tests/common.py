@@ -81,7 +81,7 @@ class SuiteCase(OmniChannelCase):
         super().setUpClass()
         cls.rozetka, cls.prom, cls.shop = cls.channels
         cls.rozetka_sim, cls.prom_sim, cls.shop_sim = cls.sims
-        cls.products.write({"weight": 1.3})
+        cls.products.write({"weight": 1.3, "standard_price": 40.0})
         cls.product = cls.products[0]
         cls.feed = cls.env["omni.shop.feed"].create({"channel_id": cls.shop.id})
         # Nova Poshta: an account with its directory and sender, the shipping method

@@ -12,6 +12,7 @@ import logging
 import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 import unittest
@@ -59,10 +60,18 @@ class TestBrowser(SuiteCase, HttpCase):
             lang="uk_UA", tz="Europe/Kyiv",
             groups="sales_team.group_sale_manager,stock.group_stock_manager,"
                    "account.group_account_manager")
+        # the register's responsible reads the receipts: named in her language
+        cls.register.user_id = cls.manager
         cls.shots = os.environ.get("OMNI_SCREENSHOTS") or os.path.join(
             tempfile.gettempdir(), "omni-screenshots")
         os.makedirs(cls.shots, exist_ok=True)
-        print(f"\nScreenshots of the browser test: {cls.shots}")  # noqa: T201
+        cls._say(f"Screenshots of the browser test: {cls.shots}")
+
+    @staticmethod
+    def _say(text):
+        """Shown in the test run's output, past pytest's capture."""
+        sys.__stderr__.write(f"\n{text}\n")
+        sys.__stderr__.flush()
 
     def setUp(self):
         super().setUp()
@@ -199,14 +208,17 @@ class TestBrowser(SuiteCase, HttpCase):
         page.reload()
         self.settle()
         self.shot("sale_order_shipped")
-        print(f"\nManager, order arrived -> shipped with TTN: {self.clicks} clicks, "  # noqa: T201
-              f"{self.typed} characters typed")
+        self._say(f"Manager, order arrived -> shipped with TTN: {self.clicks} clicks, "
+                  f"{self.typed} characters typed")
         self.assertLessEqual(self.clicks, 2)
         self.assertEqual(self.typed, 0)
 
         # the delivery with its waybill and label
         self.open_record("stock.action_picking_tree_all", picking)
-        self.assertIn(picking.carrier_tracking_ref, page.inner_text(".o_form_view"))
+        page.locator(".o_notebook .nav-link", has_text="Додаткова інформація").click()
+        self.settle()
+        self.assertIn(picking.carrier_tracking_ref,
+                      page.inner_text(".o_form_view .tab-pane.active"))
         with page.expect_download() as download:
             page.locator("button[name=action_omni_np_print_labels]").click()
         self.assertTrue(download.value.suggested_filename.endswith(".pdf"))

@@ -75,6 +75,7 @@ class TestEndToEnd(SuiteCase):
         row = self.pnl(sale)
         self.assertEqual(row["channel_id"][0], self.rozetka.id)
         self.assertEqual(row["revenue"], 100.0)
+        self.assertEqual(row["cogs"], 40.0)
         self.assertEqual(row["commission"], sale.omni_commission)
         self.assertGreater(row["commission"], 0)
         self.assertEqual(row["delivery_cost"], sale.omni_delivery_cost)
