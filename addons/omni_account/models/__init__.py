@@ -7,3 +7,4 @@ from . import omni_payout_line
 from . import account_bank_statement_line
 from . import res_company
 from . import res_config_settings
+from . import account_chart_template

@@ -45,6 +45,14 @@ class SaleOrder(models.Model):
             order.omni_money_route_id = Route._omni_for(order, collection)
 
     # ------------------------------------------------------------- events
+    def _omni_register_collected(self, amount, date=None, source="channel"):
+        """The payment this addon books for money the channel or the carrier reported
+        is that same money: when it pays the invoice, it is no new collection (the
+        order keeps who collected it, and nothing acts twice on it)."""
+        if source == "payment" and self.env.context.get("omni_books_booking"):
+            return self.browse()
+        return super()._omni_register_collected(amount, date=date, source=source)
+
     def _omni_on_money_collected(self, amount, date, source):
         res = super()._omni_on_money_collected(amount, date, source)
         if source in ("channel", "cod") and not self.env.context.get("omni_books_booking"):
@@ -169,7 +177,7 @@ class SaleOrder(models.Model):
         payment.move_id.omni_sale_order_id = order
         order._omni_book_fees(route, day)
         order._omni_reconcile_booked()
-        order._omni_link_receipts(payment)
+        order._omni_link_receipts()
         shown = f"{amount:.2f}"
         order.message_post(body=self.env._(
             "Payment %(payment)s of %(amount)s %(currency)s booked in %(journal)s.",
@@ -309,25 +317,24 @@ class SaleOrder(models.Model):
             refund=", ".join(refunds.mapped("name"))))
         return refunds
 
-    def _omni_link_receipts(self, payment=None):
+    def _omni_link_receipts(self):
         """Link the fiscal receipts of the order (when the Checkbox addon issues them) to
-        the invoice, the payment and the credit note; again before the commit, since the
-        receipt may be created after this booking in the same event."""
-        self._omni_link_receipts_now(payment)
+        the invoice and the credit note; again before the commit, since the receipt may
+        be created after this booking in the same event."""
+        self._omni_link_receipts_now()
         ids = tuple(self.ids)
-        pay_id = payment.id if payment else False
         env = self.env
 
         def link():
-            orders = env["sale.order"].browse(ids).exists()
-            orders._omni_link_receipts_now(env["account.payment"].browse(pay_id or []))
+            env["sale.order"].browse(ids).exists()._omni_link_receipts_now()
 
         self.env.cr.precommit.add(link)
 
-    def _omni_link_receipts_now(self, payment=None):
+    def _omni_link_receipts_now(self):
         if "omni_fiscal_receipt_ids" not in self._fields:
             return
-        Receipt = self.env["omni.fiscal.receipt"].sudo()
+        # the receipt's payment is left alone: the fiscal addon reads how the buyer paid
+        # from it, and the clearing payment would say "bank"
         for order in self.sudo():
             receipts = order.omni_fiscal_receipt_ids
             invoice = order._omni_posted_invoices()[:1]
@@ -337,7 +344,10 @@ class SaleOrder(models.Model):
             returns = receipts.filtered(lambda r: r.receipt_type != "sell" and not r.invoice_id)
             if invoice and sells:
                 sells.write({"invoice_id": invoice.id})
+            # a return receipt takes its goods from a credit note it is linked to: link
+            # only the one returning what the credit note reverses, all of it
+            returns = returns.filtered(
+                lambda r, refund=refund: refund and not refund.currency_id.compare_amounts(
+                    r.amount_total, refund.amount_total))
             if refund and returns:
                 returns.write({"invoice_id": refund.id})
-            if payment and "payment_id" in Receipt._fields:
-                sells.filtered(lambda r: not r.payment_id).write({"payment_id": payment.id})

@@ -46,6 +46,11 @@ class TestMoneyFlow(OmniBooksCase):
             lambda line: line.account_id == self.cod_route.commission_account_id)
         self.assertEqual(sorted(fee_lines.mapped("balance")), [20.30, 50.00])
 
+        # the booked payment paying the invoice is no new collection (the fiscal addon
+        # reports paid invoices as source "payment"): the carrier stays the collector
+        self.assertFalse(order.with_context(omni_books_booking=True)._omni_register_collected(
+            1000.00, None, "payment"))
+        self.assertEqual(order.omni_collected_source, "cod")
         # a repeated report books nothing twice
         order._omni_on_money_collected(1000.00, order.omni_collected_date, "cod")
         self.assertEqual(len(order.omni_payment_ids), 1)

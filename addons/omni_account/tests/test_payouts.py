@@ -42,6 +42,19 @@ class TestPayouts(OmniBooksCase):
         other = self.bank_line(-5000.00, f"Rent {order.name}", partner=self.buyer)
         self.assertFalse(other.omni_payout_state, "not a payer's line: left alone")
 
+    def test_widget_proposes_the_clearing_lines_by_itself(self):
+        """The route's reconciliation model: the OCA widget, opened on a bank line the
+        addon did not match, proposes the order's open clearing lines."""
+        order = self._collected(420.00, cod_fee=8.40)
+        st_line = self.bank_line(411.60, f"{order.name}", partner=self.buyer).with_context(
+            omni_no_payout_match=True)
+        self.assertFalse(st_line.omni_payout_state)
+        data = st_line.reconcile_data_info["data"]
+        proposed = [line for line in data if line["kind"] == "other"]
+        clearing = self.cod_route.clearing_account_id.id
+        self.assertTrue(proposed)
+        self.assertEqual({line["account_id"][0] for line in proposed}, {clearing})
+
     def test_difference_within_tolerance_booked(self):
         order = self._collected(500.00, cod_fee=10.00)
         st_line = self.bank_line(489.60, f"payout {order.name}")
