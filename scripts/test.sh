@@ -21,4 +21,7 @@ TEST_DIRS=$(ls -d addons/*/tests)
 "$PYTHON" -m pytest -q -p no:cacheprovider --odoo-database="$TEST_DB" \
     --odoo-addons-path="$(addons_path)" --odoo-log-level=warn \
     --odoo-extra=log-handler=odoo.tests.common:CRITICAL --odoo-http $TEST_DIRS
+# the browser test's count of the manager's clicks, and where its screenshots are
+SHOTS="${OMNI_SCREENSHOTS:-$("$PYTHON" -c "import tempfile; print(tempfile.gettempdir())")/omni-screenshots}"
+if [ -f "$SHOTS/summary.txt" ]; then cat "$SHOTS/summary.txt"; fi
 dropdb --if-exists "$TEST_DB"

@@ -65,11 +65,14 @@ class TestBrowser(SuiteCase, HttpCase):
         cls.shots = os.environ.get("OMNI_SCREENSHOTS") or os.path.join(
             tempfile.gettempdir(), "omni-screenshots")
         os.makedirs(cls.shots, exist_ok=True)
+        for name in os.listdir(cls.shots):  # this run's steps only
+            if name.endswith((".png", ".txt")):
+                os.remove(os.path.join(cls.shots, name))
         cls._say(f"Screenshots of the browser test: {cls.shots}")
 
     @staticmethod
     def _say(text):
-        """Shown in the test run's output, past pytest's capture."""
+        """Shown where pytest does not capture (-s); scripts/test.sh prints summary.txt."""
         sys.__stderr__.write(f"\n{text}\n")
         sys.__stderr__.flush()
 
@@ -208,8 +211,11 @@ class TestBrowser(SuiteCase, HttpCase):
         page.reload()
         self.settle()
         self.shot("sale_order_shipped")
-        self._say(f"Manager, order arrived -> shipped with TTN: {self.clicks} clicks, "
-                  f"{self.typed} characters typed")
+        summary = (f"Manager, order arrived -> shipped with TTN: {self.clicks} clicks, "
+                   f"{self.typed} characters typed")
+        self._say(summary)
+        with open(os.path.join(self.shots, "summary.txt"), "w", encoding="utf-8") as out:
+            out.write(f"{summary}\nScreenshots: {self.shots}\n")
         self.assertLessEqual(self.clicks, 2)
         self.assertEqual(self.typed, 0)
 
