@@ -17,7 +17,7 @@
         "omni_account",
         "omni_analytics",
     ],
-    "external_dependencies": {"python": ["omni_connectors", "omni_sandbox"]},
+    "external_dependencies": {"python": ["omni_connectors"]},
     "data": [],
     "installable": True,
 }
