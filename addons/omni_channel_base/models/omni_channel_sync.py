@@ -205,36 +205,13 @@ class OmniChannel(models.Model):
     def _omni_pricelist_prices(self, products):
         """The channel's pricelist price of each product, for one unit.
 
-        When no rule of the pricelist can apply to these products, Odoo's
-        pricelist gives each its sales price (with its variant's extra) in the
-        pricelist's currency: that is computed here for all of them at once,
-        as ``_compute_base_price`` does through an empty rule, instead of
-        going through the rules engine product by product (a full resync of
-        50,000 products took seconds there). With rules, Odoo's own
-        computation.
+        Odoo's ``_get_products_price(products, 1.0)``, computed for all the
+        products at once (``product.pricelist._omni_prices``): a full resync of
+        50,000 products took seconds in Odoo's engine, product by product.
         """
-        pricelist = self.pricelist_id
         if not products:
             return {}
-        date = fields.Datetime.now()
-        # a pricelist without any rule needs no look at the 50,000 products' categories
-        has_rules = bool(self.env["product.pricelist.item"].with_context(
-            active_test=False).search_count([("pricelist_id", "=", pricelist.id)], limit=1))
-        if has_rules and pricelist._get_applicable_rules(products, date):
-            return pricelist._get_products_price(products, 1.0, date=date)
-        currency = pricelist.currency_id or self.env.company.currency_id
-        # what _price_compute("list_price") reads record by record, in one query
-        list_prices, currencies = self._omni_shop_list_prices(products)
-        Currency = self.env["res.currency"]
-        prices = {}
-        for product_id, price in list_prices.items():
-            price = float(price)
-            if currencies[product_id] != currency.id:
-                price = Currency.browse(currencies[product_id])._convert(
-                    price, currency, self.env.company, date, round=False
-                )
-            prices[product_id] = price
-        return prices
+        return self.pricelist_id._omni_prices(products)
 
     def _omni_excluded_taxes(self, taxes):
         """The taxes a price does not include yet, if this channel's prices include them."""
