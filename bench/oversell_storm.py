@@ -495,7 +495,7 @@ def process_latency(registry, ctx, accepted, clock_offset):
     out = []
     for when, market, _sku, order_id in accepted:
         stored, done = rows.get((ctx["channel_ids"][market], order_id), (None, None))
-        out.append((market, since(stored, when), since(done, when)))
+        out.append((market, since(stored, when), since(done, when), order_id))
     return out
 
 
@@ -527,27 +527,58 @@ def first_zero_at_or_after(changes, moment):
 def exposure_windows(stock, accepted, display):
     """Per sold-out product: from the sale of its last unit until both marketplaces show 0.
 
-    Returns (window or None, sku, marketplace of the last sale, time of that sale).
+    Returns (window or None, sku, marketplace of the last sale, time of that sale,
+    its order id).
     """
     by_key = display.by_key()
     sold = dict.fromkeys(stock, 0)
     windows = []
-    for when, market, sku, _oid in sorted(accepted):
+    for when, market, sku, oid in sorted(accepted):
         sold[sku] += 1
         if sold[sku] != stock[sku]:
             continue
         zeros = [first_zero_at_or_after(by_key.get((m, sku), []), when)
                  for m in range(MARKETS)]
-        windows.append((None if None in zeros else max(zeros) - when, sku, market, when))
+        windows.append((None if None in zeros else max(zeros) - when, sku, market, when, oid))
     return windows
 
 
-def slowest_windows(windows, start, names, count=3):
-    """The longest exposure windows, to find what held them up (seconds into the storm)."""
+def slowest_windows(windows, start, names, steps, count=3):
+    """The longest exposure windows, to find what held them up (seconds into the storm),
+    with the steps of the order that sold the last unit (seconds after its sale)."""
     complete = sorted((w for w in windows if w[0] is not None), reverse=True)[:count]
-    return [{"sku": sku, "window_s": bc.rounded(window), "sold_on": names[market],
-             "last_unit_sold_at_s": bc.rounded(when - start, 1)}
-            for window, sku, market, when in complete]
+    out = []
+    for window, sku, market, when, oid in complete:
+        stored, mapped = steps.get((market, oid), (None, None))
+        out.append({"sku": sku, "window_s": bc.rounded(window), "sold_on": names[market],
+                    "last_unit_sold_at_s": bc.rounded(when - start, 1),
+                    "order_stored_after_s": bc.rounded(stored),
+                    "order_mapped_after_s": bc.rounded(mapped)})
+    return out
+
+
+def window_breakdown(windows, names, steps):
+    """Where the windows went, by marketplace of the last sale (means, real seconds):
+    waiting for the poll that stored the order, mapping it (the sale order confirmed
+    and the stock reserved), then the stock push until both marketplaces show 0."""
+    out = {}
+    for m, name in enumerate(names):
+        parts = [(steps[(m, oid)][0], steps[(m, oid)][1], window)
+                 for window, _sku, market, _when, oid in windows
+                 if market == m and window is not None
+                 and None not in steps.get((m, oid), (None, None))]
+        if not parts:
+            out[name] = None
+            continue
+        out[name] = {
+            "windows": len(parts),
+            "mean_until_stored_s": bc.rounded(statistics.fmean(p[0] for p in parts)),
+            "mean_stored_to_mapped_s": bc.rounded(statistics.fmean(p[1] - p[0] for p in parts)),
+            "mean_mapped_to_shown_0_s": bc.rounded(statistics.fmean(p[2] - p[1]
+                                                                   for p in parts)),
+            "mean_window_s": bc.rounded(statistics.fmean(p[2] for p in parts)),
+        }
+    return out
 
 
 def window_stats(windows, compression=None):
@@ -707,14 +738,18 @@ def summarize(args, ctx, arms, parts):
     windows = {"omni": window_stats(parts["windows"]["omni"]),  # real latency: no scaling
                "baseline": window_stats(parts["windows"]["baseline"], args.compression)}
     names = market_names(args)
+    steps = {(market, oid): (stored, mapped)
+             for market, stored, mapped, oid in parts["latencies"]}
     windows["omni"]["slowest"] = slowest_windows(parts["windows"]["omni"], parts["start"],
-                                                 names)
+                                                 names, steps)
+    windows["omni"]["breakdown_by_market_of_the_last_sale"] = window_breakdown(
+        parts["windows"]["omni"], names, steps)
     windows["omni"]["by_market_of_the_last_sale"] = {
         names[m]: window_stats([w for w in parts["windows"]["omni"] if w[2] == m])
         for m in range(MARKETS)}
     flagged_ok = (flags["flagged"] == omni_over and flags["per_product_equal"]
                   and flags["flagged_with_activity"] == flags["flagged"])
-    latencies = [mapped for _m, _stored, mapped in parts["latencies"] if mapped is not None]
+    latencies = [mapped for _m, _stored, mapped, _o in parts["latencies"] if mapped is not None]
 
     def latency_stats(values):
         return {"p50": bc.rounded(bc.percentile(values, 50)),
@@ -753,11 +788,11 @@ def summarize(args, ctx, arms, parts):
         "order_feed_poll_late_p95_s": bc.rounded(bc.percentile(importer.late, 95)),
         "order_accepted_to_mapped_real_s": latency_stats(latencies),
         "order_accepted_to_stored_real_s_by_market": {
-            names[m]: latency_stats([stored for market, stored, _d in parts["latencies"]
+            names[m]: latency_stats([stored for market, stored, _d, _o in parts["latencies"]
                                      if market == m and stored is not None])
             for m in range(MARKETS)},
         "order_accepted_to_mapped_real_s_by_market": {
-            names[m]: latency_stats([done for market, _s, done in parts["latencies"]
+            names[m]: latency_stats([done for market, _s, done, _o in parts["latencies"]
                                      if market == m and done is not None])
             for m in range(MARKETS)},
         "order_latency_note": "stored: the import job's transaction that stored the order "
