@@ -49,6 +49,10 @@ def parse_args(argv):
     parser.add_argument("--check-sample", type=int, default=2000,
                         help="products whose rules price is compared with Odoo's "
                         "_get_product_price, one by one (2000)")
+    parser.add_argument("--engine-sample", type=int, default=5000,
+                        help="products priced by Odoo's engine at once, timed and compared "
+                        "(5000; 0: all of them, about 0.15 ms to 9 ms a product: with "
+                        "700 rules, 50,000 products took 452 s)")
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--target-seconds", type=float, default=5.0)
     return parser.parse_args(argv)
@@ -368,8 +372,11 @@ def check_against_odoo(env, pricelist, product_ids, args, rng):
     products = env["product.product"].browse(product_ids)
     env.invalidate_all()
     bulk_s, bulk = timed(pricelist._omni_prices, products)
+    engine_ids = (sorted(rng.sample(product_ids, args.engine_sample))
+                  if 0 < args.engine_sample < len(product_ids) else product_ids)
     env.invalidate_all()
-    odoo_s, odoo = timed(pricelist._get_products_price, products, 1.0)
+    odoo_s, odoo = timed(pricelist._get_products_price,
+                         env["product.product"].browse(engine_ids), 1.0)
     sample = rng.sample(product_ids, min(args.check_sample, len(product_ids)))
     currency = pricelist.currency_id
     one_by_one = {pid: pricelist._get_product_price(env["product.product"].browse(pid), 1.0)
@@ -379,10 +386,10 @@ def check_against_odoo(env, pricelist, product_ids, args, rng):
               if currency.round(bulk[pid]) != currency.round(one_by_one[pid])]
     return {
         "bulk_seconds": bc.rounded(bulk_s),
-        "odoo_engine_all_products_seconds": bc.rounded(odoo_s),
-        "all_products_equal_odoo_engine": sum(1 for pid in product_ids
-                                              if bulk[pid] == odoo[pid]),
-        "all_products": len(product_ids),
+        "odoo_engine_products": len(engine_ids),
+        "odoo_engine_seconds": bc.rounded(odoo_s),
+        "odoo_engine_ms_per_product": bc.rounded(1000 * odoo_s / len(engine_ids)),
+        "equal_odoo_engine": sum(1 for pid in engine_ids if bulk[pid] == odoo[pid]),
         "sample_one_by_one": len(sample),
         "sample_differ": len(differ),
         "sample_differ_to_the_kopeck": len(kopeck),
