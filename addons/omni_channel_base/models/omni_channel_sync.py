@@ -235,8 +235,9 @@ class OmniChannel(models.Model):
         gross = dict(prices)
         if not self.prices_include_tax:
             return gross  # no tax is ever added on top (_omni_excluded_taxes)
-        by_id = {product.id: product for product in products if product.id in gross}
-        if not by_id:
+        # ids, not 50,000 records: a record is made only for a group's first product
+        wanted = [pid for pid in products.ids if pid in gross]
+        if not wanted:
             return gross
         # the products' active taxes in one query, not through 50,000 records
         self.env["product.product"].flush_model(["product_tmpl_id"])
@@ -250,7 +251,7 @@ class OmniChannel(models.Model):
              WHERE p.id = ANY(%s)
              GROUP BY p.id
             """,
-            [list(by_id)],
+            [wanted],
         )
         Tax = self.env["account.tax"]
         total_included = self._omni_total_included_function()
@@ -260,19 +261,21 @@ class OmniChannel(models.Model):
             ids = tuple(tax_ids or ())
             if ids not in excluded:
                 taxes = self._omni_excluded_taxes(Tax.browse(ids))
-                excluded[ids] = (taxes, self._omni_taxes_product_free(taxes))
-            taxes, product_free = excluded[ids]
+                excluded[ids] = (taxes, self._omni_taxes_product_free(taxes),
+                                 tuple(taxes.ids))
+            taxes, product_free, taxes_key = excluded[ids]
             if not taxes:
                 continue
             price = gross[product_id]
-            product = by_id[product_id]
             if not product_free:
+                product = products.browse(product_id).with_prefetch(products._prefetch_ids)
                 gross[product_id] = taxes.compute_all(
                     price, self.currency_id, 1.0, product
                 )["total_included"]
                 continue
-            key = (tuple(taxes.ids), price)
+            key = (taxes_key, price)
             if key not in per_group:
+                product = products.browse(product_id).with_prefetch(products._prefetch_ids)
                 per_group[key] = total_included(taxes, price, product)
             gross[product_id] = per_group[key]
         return gross
@@ -304,9 +307,13 @@ class OmniChannel(models.Model):
         else:
             special_mode = False
         round_base = context.get("round_base", True)
+        companies = {}  # as compute_all finds it, once per set of taxes
 
         def total_included(taxes, price, product):
-            company = taxes[0].company_id._accessible_branches()[:1] or taxes[0].company_id
+            if taxes not in companies:
+                companies[taxes] = (taxes[0].company_id._accessible_branches()[:1]
+                                    or taxes[0].company_id)
+            company = companies[taxes]
             currency = self.currency_id or company.currency_id
             base_line = taxes._prepare_base_line_for_taxes_computation(
                 None, partner_id=None, currency_id=currency, product_id=product,
