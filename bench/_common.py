@@ -424,10 +424,117 @@ def timed_simulator_class():
             with self.lock:
                 return sum(1 for r in self.requests if r["path"] == "/api/stock")
 
+        # the storm's view of a marketplace (the same for every simulator below)
+        market_name = "generic"
+
+        def shown(self, sku):
+            """The quantity a buyer sees (0 when the offer is not on sale)."""
+            offer = self.offers.get(sku)
+            return offer["quantity"] if offer and offer["active"] else 0
+
+        def buy(self, index, sku):
+            """A buyer orders one unit of ``sku``: (order id, monotonic time)."""
+            order = self.place_order(_buyer(index, "generic"), [{"sku": sku, "quantity": 1}])
+            return str(order["id"]), self.order_times[order["id"]]
+
     return TimedSimulator
 
 
-def order_refused():
-    from omni_sandbox.generic import OrderRefused
+def _buyer(index, kind):
+    """The same 200 buyers in each marketplace's own customer format."""
+    who = index % 200
+    if kind == "rozetka":
+        return {"first_name": "Покупець", "last_name": f"Номер{who}",
+                "phone": f"38067{1000000 + who:07d}", "email": f"buyer{who}@example.com"}
+    if kind == "prom":
+        return {"name": f"Покупець Номер{who}", "phone": f"+38067{1000000 + who:07d}",
+                "email": f"buyer{who}@example.com"}
+    return {"name": f"Покупець {who}", "phone": f"+38067{1000000 + who:07d}",
+            "email": f"buyer{who}@example.com"}
 
-    return OrderRefused
+
+def timed_rozetka_class():
+    """RozetkaSimulator telling a listener, with ``time.monotonic()``, every stock
+    quantity it applies and every order placed (the listener of
+    :func:`timed_simulator_class`), keyed by the seller's offer id."""
+    from omni_sandbox.rozetka import RozetkaSimulator
+
+    class TimedRozetka(RozetkaSimulator):
+        listener = None
+        market_name = "rozetka"
+
+        def _update_item(self, entry, errors, ignore_check):
+            before = len(self.applied)
+            super()._update_item(entry, errors, ignore_check)
+            if self.listener is None:
+                return
+            for kind, rz_item_id, value, when in self.applied[before:]:
+                if kind == "stock":
+                    sku = self.items[rz_item_id]["price_offer_id"]
+                    self.listener(self, "stock", sku, value, when)
+
+        def shown(self, sku):
+            item = self._find_item(sku)
+            return item["stock_quantity"] if item else 0
+
+        def buy(self, index, sku):
+            with self.lock:
+                order = self.place_order([{"sku": sku, "quantity": 1}],
+                                         customer=_buyer(index, "rozetka"))
+                now = time.monotonic()
+                if self.listener is not None:
+                    self.listener(self, "order", sku, self.shown(sku), now)
+                return str(order["id"]), now
+
+    return TimedRozetka
+
+
+def timed_prom_class():
+    """PromSimulator telling a listener what it shows (presence ``available`` and
+    ``quantity_in_stock``) whenever a product edit or an order changes it."""
+    from omni_sandbox.prom import PromSimulator
+
+    class TimedProm(PromSimulator):
+        listener = None
+        market_name = "prom"
+
+        @staticmethod
+        def _shown(product):
+            if product["presence"] != "available" or product["status"] != "on_display":
+                return 0
+            return max(0, product["quantity_in_stock"] or 0)
+
+        def _edit(self, req, by_external):
+            with self.lock:  # re-entrant: the edit and what it changed, at once
+                before = {pid: self._shown(p) for pid, p in self.products.items()}
+                answer = super()._edit(req, by_external)
+                now = time.monotonic()
+                if self.listener is not None:
+                    for pid, product in self.products.items():
+                        if self._shown(product) != before.get(pid):
+                            self.listener(self, "stock", product["external_id"],
+                                          self._shown(product), now)
+                return answer
+
+        def shown(self, sku):
+            product = self._find_product(sku)
+            return self._shown(product) if product else 0
+
+        def buy(self, index, sku):
+            with self.lock:
+                order = self.place_order(_buyer(index, "prom"), [{"key": sku, "quantity": 1}])
+                now = time.monotonic()
+                if self.listener is not None:
+                    self.listener(self, "order", sku, self.shown(sku), now)
+                return str(order["id"]), now
+
+    return TimedProm
+
+
+def order_refused():
+    """Every simulator's refusal of a buyer's order (the offer shows too little)."""
+    from omni_sandbox.generic import OrderRefused
+    from omni_sandbox.prom import OrderRefused as PromRefused
+    from omni_sandbox.rozetka import OrderRefused as RozetkaRefused
+
+    return (OrderRefused, PromRefused, RozetkaRefused)

@@ -11,6 +11,7 @@ from . import stock_move
 from . import stock_quant
 from . import product_product
 from . import product_template
+from . import product_pricelist
 from . import product_pricelist_item
 from . import res_currency_rate
 from . import res_partner

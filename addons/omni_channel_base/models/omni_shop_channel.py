@@ -164,31 +164,17 @@ class OmniChannel(models.Model):
         """``(prices, list prices)`` of ``products`` as buyers pay them, taxes on top
         where the channel's prices include them; ``{}`` for prices without a pricelist.
 
-        Read in batch: when no rule of the channel's pricelist applies to any of
-        ``products``, the pricelist's price is the sales price with the variant's
-        extras (``lst_price``) in the pricelist's currency, which Odoo would
-        otherwise compute product by product.
+        Read in batch: the pricelist's prices of all the products at once
+        (``product.pricelist._omni_prices``, equal to Odoo's engine), the
+        sales prices with the variants' extras in one query.
         """
         self.ensure_one()
         if not products:
             return {}, {}
-        list_prices, currencies = self._omni_shop_list_prices(products)
+        list_prices, _currencies = self._omni_shop_list_prices(products)
         prices = {}
-        pricelist = self.pricelist_id
-        if pricelist:
-            now = fields.Datetime.now()
-            if pricelist._get_applicable_rules(products, now):
-                prices = pricelist._get_products_price(products, 1.0, date=now)
-            else:
-                currency, company = pricelist.currency_id, self.company_id
-                Currency = self.env["res.currency"]
-                prices = {
-                    pid: Currency.browse(currencies[pid])._convert(
-                        price, currency, company, now, round=False)
-                    if currencies[pid] != currency.id else price
-                    for pid, price in list_prices.items()
-                }
-            prices = self._omni_gross_prices(products, prices)
+        if self.pricelist_id:
+            prices = self._omni_gross_prices(products, self.pricelist_id._omni_prices(products))
         return prices, self._omni_gross_prices(products, list_prices)
 
     def _omni_shop_list_prices(self, products):

@@ -81,6 +81,129 @@ class TestPrices(OmniChannelCase):
                          pricelist._get_products_price(products, 1.0))
         self.assertAlmostEqual(channel._omni_pricelist_prices(products)[products[3].id], 112.5)
 
+    def _rules_catalogue(self):
+        """Products in a category tree, with variants, costs and three kinds of taxes;
+        the channel's pricelist with rules of every kind, scope and validity, one
+        of them based on a pricelist in another currency."""
+        Category, Item = self.env["product.category"], self.env["product.pricelist.item"]
+        root = Category.create({"name": "Техніка"})
+        kitchen = Category.create({"name": "Кухня", "parent_id": root.id})
+        kettles = Category.create({"name": "Чайники", "parent_id": kitchen.id})
+        garden = Category.create({"name": "Сад"})
+        other = Category.create({"name": "Інше"})
+        color = self.env["product.attribute"].create({"name": "Колір", "value_ids": [
+            (0, 0, {"name": name}) for name in ("Білий", "Чорний", "Червоний")]})
+        size = self.env["product.attribute"].create({"name": "Розмір", "value_ids": [
+            (0, 0, {"name": name}) for name in ("S", "XL")]})
+        vat, included = self.vat(), self.vat(included=True)
+        taxes = [vat, included, self.env["account.tax"]]
+        categories = [root, kitchen, kettles, garden, other]
+        prices = [0.0, 0.01, 9.995, 19.99, 100.0, 240.29, 1234.565, 99999.99]
+        templates = self.env["product.template"].create([
+            {"name": f"Rules {i}", "categ_id": categories[i % len(categories)].id,
+             "list_price": prices[i % len(prices)], "standard_price": 3.33 * i,
+             "taxes_id": [(6, 0, taxes[i % len(taxes)].ids)]}
+            for i in range(24)
+        ])
+        templates[0].attribute_line_ids = [
+            (0, 0, {"attribute_id": color.id, "value_ids": [(6, 0, color.value_ids.ids)]}),
+            (0, 0, {"attribute_id": size.id, "value_ids": [(6, 0, size.value_ids.ids)]}),
+        ]
+        for extra, ptav in zip([0.1, 0.2, 33.333, 0.0, 7.77],
+                               templates[0].attribute_line_ids.product_template_value_ids,
+                               strict=True):
+            ptav.price_extra = extra
+        products = templates.product_variant_ids
+        variant = templates[0].product_variant_ids[2]
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({"currency_id": eur.id, "rate": 0.0237})
+        wholesale = self.env["product.pricelist"].create({
+            "name": "Гурт (EUR)", "currency_id": eur.id, "item_ids": [
+                (0, 0, {"applied_on": "3_global", "compute_price": "percentage",
+                        "percent_price": 12.5}),
+                (0, 0, {"applied_on": "2_product_category", "categ_id": garden.id,
+                        "compute_price": "fixed", "fixed_price": 41.5}),
+            ]})
+        pricelist = self.channels[0].pricelist_id
+        now = fields.Datetime.now()
+        Item.create([
+            {"pricelist_id": pricelist.id, "applied_on": "0_product_variant",
+             "product_id": variant.id, "compute_price": "fixed", "fixed_price": 77.77},
+            {"pricelist_id": pricelist.id, "applied_on": "1_product",
+             "product_tmpl_id": templates[0].id, "compute_price": "percentage",
+             "percent_price": 15},
+            {"pricelist_id": pricelist.id, "applied_on": "1_product",
+             "product_tmpl_id": templates[7].id, "compute_price": "fixed",
+             "fixed_price": 5, "min_quantity": 5},  # never for one unit
+            {"pricelist_id": pricelist.id, "applied_on": "1_product",
+             "product_tmpl_id": templates[9].id, "compute_price": "formula",
+             "base": "standard_price", "price_discount": -30, "price_round": 0.5,
+             "price_min_margin": 2, "price_max_margin": 20},
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": kettles.id, "compute_price": "formula", "price_discount": 7.5,
+             "price_round": 1.0, "price_surcharge": -0.01, "min_quantity": 1},
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": kitchen.id, "compute_price": "percentage", "percent_price": 10},
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": garden.id, "compute_price": "formula", "base": "pricelist",
+             "base_pricelist_id": wholesale.id, "price_discount": -20, "price_round": 0.05,
+             "date_start": now - timedelta(days=1), "date_end": now + timedelta(days=1)},
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": garden.id, "compute_price": "fixed", "fixed_price": 0.5,
+             "date_end": now - timedelta(days=1)},  # over
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": other.id, "compute_price": "fixed", "fixed_price": 1.0,
+             "date_start": now + timedelta(days=1)},  # not yet
+            {"pricelist_id": pricelist.id, "applied_on": "2_product_category",
+             "categ_id": other.id, "compute_price": "formula", "base": "pricelist",
+             "base_pricelist_id": wholesale.id, "price_discount": 0},
+            {"pricelist_id": pricelist.id, "applied_on": "3_global", "compute_price": "formula",
+             "price_discount": 5, "price_round": 0.1, "price_surcharge": 0.09,
+             "price_min_margin": 1, "price_max_margin": 200},
+        ])
+        return products, pricelist
+
+    def test_pricelist_rules_in_bulk_equal_odoo_product_by_product(self):
+        """Every kind of rule, computed in bulk, gives Odoo's price to the kopeck."""
+        products, pricelist = self._rules_catalogue()
+        channel = self.channels[0]
+        self.assertTrue(pricelist._omni_engine_is_odoos())
+        expected = {p.id: pricelist._get_product_price(p, 1.0) for p in products}
+        self.assertEqual(channel._omni_pricelist_prices(products), expected)
+        # in bulk indeed, not through Odoo's engine as a fallback
+        bulk = pricelist._omni_bulk_prices(pricelist._omni_product_facts(products),
+                                           fields.Datetime.now(), pricelist.currency_id, 0)
+        self.assertEqual(bulk, expected)
+        self.assertEqual(pricelist._omni_prices(products[:1]), {products[0].id: expected[
+            products[0].id]}, "a rule based on products absent from the set changes nothing")
+        rules = pricelist._get_products_price(products, 1.0)
+        self.assertEqual(rules, expected)
+        self.assertGreater(len(set(expected.values())), 12, "the rules do give other prices")
+        # with the taxes the buyer pays on top, per product as Odoo computes them
+        channel.prices_include_tax = True
+        gross = channel._omni_gross_prices(products, channel._omni_pricelist_prices(products))
+        for product in products:
+            taxes = channel._omni_excluded_taxes(product.taxes_id)
+            want = (taxes.compute_all(expected[product.id], channel.currency_id, 1.0, product)
+                    ["total_included"] if taxes else expected[product.id])
+            self.assertEqual(channel.currency_id.round(gross[product.id]),
+                             channel.currency_id.round(want), product.display_name)
+
+    def test_pricelist_engine_overridden_by_a_module_is_used(self):
+        """A module that changes Odoo's pricelist engine keeps its say over the prices."""
+        products, pricelist = self._rules_catalogue()
+        Item = type(self.env["product.pricelist.item"])
+        original = Item._compute_price
+
+        def doubled(rule, product, *args, **kwargs):
+            return 2 * original(rule, product, *args, **kwargs)
+
+        with patch.object(Item, "_compute_price", doubled):
+            self.assertFalse(pricelist._omni_engine_is_odoos())
+            expected = {p.id: pricelist._get_product_price(p, 1.0) for p in products}
+            self.assertEqual(self.channels[0]._omni_pricelist_prices(products), expected)
+
     def test_switching_price_sync_on_sends_every_price(self):
         sim, channel = self.sims[0], self.channels[0]
         channel.sync_price = False
@@ -120,8 +243,11 @@ class TestPrices(OmniChannelCase):
             calls.append(taxes.ids)
             return original(taxes, *args, **kwargs)
 
+        # without compute_all's accounting part (not patched: the fast path)
+        got = channel._omni_gross_prices(products, price_of)
+        # a module overriding compute_all (here: counting it) gets compute_all, per group
         with patch.object(type(Tax), "compute_all", counted):
-            got = channel._omni_gross_prices(products, price_of)
+            self.assertEqual(channel._omni_gross_prices(products, price_of), got)
         groups = {(tuple(channel._omni_excluded_taxes(p.taxes_id).ids), price_of[p.id])
                   for p in products if channel._omni_excluded_taxes(p.taxes_id)}
         self.assertEqual(len(calls), len(groups), "one computation per group, not per product")
