@@ -19,6 +19,7 @@
         "data/omni_payout_mapping_data.xml",
         "views/omni_money_route_views.xml",
         "views/sale_order_views.xml",
+        "views/omni_channel_views.xml",
         "views/account_move_views.xml",
         "wizards/omni_payout_registry_import_views.xml",
         "views/account_bank_statement_line_views.xml",

@@ -8,3 +8,4 @@ from . import account_bank_statement_line
 from . import res_company
 from . import res_config_settings
 from . import account_chart_template
+from . import omni_channel

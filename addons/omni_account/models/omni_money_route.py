@@ -86,6 +86,20 @@ class OmniMoneyRoute(models.Model):
     commission_account_id = fields.Many2one(
         "account.account", required=True, check_company=True
     )
+    commission_deducted = fields.Boolean(
+        "Commission Deducted from Payouts",
+        compute="_compute_commission_deducted", store=True, readonly=False,
+        help="Set: the payer keeps the marketplace's commission from its payouts (a "
+        "marketplace's own payment service), so it is booked on the clearing account. "
+        "Not set: the marketplace bills its commission apart (cash on delivery, paid "
+        "out by the carrier), so it is owed to the marketplace on the commission "
+        "payable account.",
+    )
+    commission_payable_account_id = fields.Many2one(
+        "account.account", "Commission Payable Account", check_company=True,
+        help="Where a commission the payer does not deduct is owed to the marketplace "
+        "(default: the company's trade payable account).",
+    )
     cod_fee_account_id = fields.Many2one(
         "account.account", "Cash-on-Delivery Fee Account", required=True, check_company=True
     )
@@ -117,6 +131,18 @@ class OmniMoneyRoute(models.Model):
         help="Proposes the clearing lines of this route for the payer's bank lines in "
         "the reconciliation widget; kept in step with the route.",
     )
+
+    @api.depends("collection")
+    def _compute_commission_deducted(self):
+        for route in self:
+            route.commission_deducted = route.collection == "channel"
+
+    def _omni_commission_payable_account(self):
+        self.ensure_one()
+        return self.commission_payable_account_id or self.env["account.account"].sudo().search([
+            *self.env["account.account"]._check_company_domain(self.company_id),
+            ("account_type", "=", "liability_payable"), ("deprecated", "=", False),
+        ], limit=1)
 
     @api.constrains("clearing_account_id")
     def _check_clearing_account(self):

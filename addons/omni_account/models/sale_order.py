@@ -208,11 +208,15 @@ class SaleOrder(models.Model):
         booked = self._omni_booked_fees()
         lines = []
         total = 0.0
+        owed = 0.0  # a commission the payer does not deduct: the marketplace bills it
         for field, account_field in FEES:
             fee = currency.round((self[field] or 0.0) - booked[field])
             if currency.is_zero(fee):
                 continue
-            total += fee
+            if field == "omni_commission" and not route.commission_deducted:
+                owed += fee
+            else:
+                total += fee
             label = self._fields[field].get_description(self.env)["string"]
             lines.append(Command.create({
                 "account_id": route[account_field].id,
@@ -226,14 +230,33 @@ class SaleOrder(models.Model):
         if not lines:
             return self.env["account.move"]
         total = currency.round(total)
-        lines.append(Command.create({
-            "account_id": route.clearing_account_id.id,
-            "partner_id": route.partner_id.id,
-            "name": self._omni_books_ref(),
-            "currency_id": currency.id,
-            "amount_currency": -total,
-            "balance": -sum(line[2]["balance"] for line in lines),
-        }))
+        owed = currency.round(owed)
+        balances = {
+            "clearing": -sum(line[2]["balance"] for line in lines
+                             if line[2]["omni_fee_kind"] != "omni_commission"
+                             or route.commission_deducted),
+            "payable": -sum(line[2]["balance"] for line in lines
+                            if line[2]["omni_fee_kind"] == "omni_commission"
+                            and not route.commission_deducted),
+        }
+        if not currency.is_zero(total):
+            lines.append(Command.create({
+                "account_id": route.clearing_account_id.id,
+                "partner_id": route.partner_id.id,
+                "name": self._omni_books_ref(),
+                "currency_id": currency.id,
+                "amount_currency": -total,
+                "balance": balances["clearing"],
+            }))
+        if not currency.is_zero(owed):
+            lines.append(Command.create({
+                "account_id": route._omni_commission_payable_account().id,
+                "partner_id": self.omni_channel_id._omni_billing_partner().id,
+                "name": self.env._("Commission owed: %(order)s", order=self._omni_books_ref()),
+                "currency_id": currency.id,
+                "amount_currency": -owed,
+                "balance": balances["payable"],
+            }))
         move = self.env["account.move"].create({
             "move_type": "entry",
             "journal_id": route.journal_id.id,

@@ -37,14 +37,18 @@ class TestMoneyFlow(OmniBooksCase):
         # "in payment"); the payment waits for the payout on the clearing account
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertFalse(payment.is_matched)
-        # the clearing account holds what Nova Poshta still owes: cash less its fee
-        # and the marketplace's commission
-        self.assertEqual(self.clearing(self.cod_route, order), 929.70)
+        # the clearing account holds what Nova Poshta still owes: cash less its fee;
+        # the marketplace bills its commission apart, so it is owed to the marketplace
+        self.assertEqual(self.clearing(self.cod_route, order), 979.70)
         fees = order.omni_fee_move_ids
         self.assertEqual(fees.state, "posted")
         fee_lines = fees.line_ids.filtered(
             lambda line: line.account_id == self.cod_route.commission_account_id)
         self.assertEqual(sorted(fee_lines.mapped("balance")), [20.30, 50.00])
+        owed = fees.line_ids.filtered(
+            lambda line: line.partner_id == self.channel.omni_billing_partner_id)
+        self.assertEqual(owed.mapped("balance"), [-50.00])
+        self.assertEqual(owed.account_id.account_type, "liability_payable")
 
         # the booked payment paying the invoice is no new collection (the fiscal addon
         # reports paid invoices as source "payment"): the carrier stays the collector
@@ -54,7 +58,7 @@ class TestMoneyFlow(OmniBooksCase):
         # a repeated report books nothing twice
         order._omni_on_money_collected(1000.00, order.omni_collected_date, "cod")
         self.assertEqual(len(order.omni_payment_ids), 1)
-        self.assertEqual(self.clearing(self.cod_route, order), 929.70)
+        self.assertEqual(self.clearing(self.cod_route, order), 979.70)
 
     def test_card_paid_order_with_commission(self):
         order = self.order(1500.00, route=self.pay_route, commission=112.35, acquiring=22.50)
@@ -83,16 +87,16 @@ class TestMoneyFlow(OmniBooksCase):
     def test_fee_known_after_the_money_is_booked_too(self):
         """The carrier reports its fee with the collection, after the money is booked;
         a commission refunded later is taken back: the clearing account follows."""
-        order = self.order(1000.00, commission=50.00)
-        self.deliver(order)
-        self.collect(order, 1000.00)
-        self.assertEqual(self.clearing(self.cod_route, order), 950.00)
-        order.omni_cod_fee = 20.30
-        self.assertEqual(self.clearing(self.cod_route, order), 929.70)
+        order = self.order(1000.00, commission=50.00, route=self.pay_route)
+        self.collect(order, 1000.00, "channel")
+        # the marketplace's payment service keeps its commission from the payout
+        self.assertEqual(self.clearing(self.pay_route, order), 950.00)
+        order.omni_acquiring_fee = 20.30
+        self.assertEqual(self.clearing(self.pay_route, order), 929.70)
         order.omni_commission = 0.0
-        self.assertEqual(self.clearing(self.cod_route, order), 979.70)
+        self.assertEqual(self.clearing(self.pay_route, order), 979.70)
         self.assertEqual(len(order.omni_fee_move_ids), 3)
-        order.omni_cod_fee = 20.30  # the same figure again books nothing
+        order.omni_acquiring_fee = 20.30  # the same figure again books nothing
         self.assertEqual(len(order.omni_fee_move_ids), 3)
 
     def test_policy_none_books_nothing(self):

@@ -15,7 +15,8 @@ class TestPayouts(OmniBooksCase):
     def test_cod_payout_by_reference_clears_to_zero(self):
         one = self._collected(1000.00, commission=50.00, cod_fee=20.30)
         two = self._collected(450.50, cod_fee=9.01, ext="PROM-7788")
-        net = 929.70 + 441.49
+        # Nova Poshta pays the cash less its own fee; the commission is billed apart
+        net = 979.70 + 441.49
         st_line = self.bank_line(net, f"Nova Poshta payout: {one.name}, PROM-7788")
         st_line.action_omni_match_payout()
         self.assertEqual(st_line.omni_payout_state, "matched", st_line.omni_payout_reason)
@@ -80,8 +81,8 @@ class TestPayouts(OmniBooksCase):
         b = self._collected(250.00, cod_fee=5.00)
         c = self._collected(333.33, cod_fee=6.67)
         # the payer reports c at 10.00 more than the clearing account holds
-        rows = [(a.name, "929.70"), (b.name, "245.00"), (c.name, "336.66")]
-        st_line = self.bank_line(929.70 + 245.00 + 336.66, "Nova Poshta registry PAY-1")
+        rows = [(a.name, "979.70"), (b.name, "245.00"), (c.name, "336.66")]
+        st_line = self.bank_line(979.70 + 245.00 + 336.66, "Nova Poshta registry PAY-1")
         self.import_registry(st_line, rows)
         self.assertEqual(st_line.omni_payout_state, "partial")
         lines = st_line.omni_payout_line_ids

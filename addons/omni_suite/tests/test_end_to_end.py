@@ -1,6 +1,5 @@
 """The three scenarios of the suite, end to end across every addon, on the simulators."""
 
-import unittest
 
 from odoo.tests import tagged
 
@@ -89,11 +88,9 @@ class TestEndToEnd(SuiteCase):
     def test_rozetka_order_for_the_last_unit_shipped_collected_booked_reported(self):
         self.rozetka_order_shipped_and_collected()
 
-    @unittest.expectedFailure
     def test_rozetka_cod_payout_reconciled(self):
         """Nova Poshta pays out the cash less its own fee; Rozetka bills its commission
-        apart. Known seam: the books take the marketplace commission off the carrier's
-        clearing, so the payout is expected 12.00 short and is left unmatched."""
+        apart: it is owed to Rozetka, not taken off the carrier's clearing."""
         sale = self.rozetka_order_shipped_and_collected()
         invoice = sale.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
         net = round(100.0 - sale.omni_cod_fee, 2)
@@ -107,6 +104,15 @@ class TestEndToEnd(SuiteCase):
         st_line.action_omni_confirm_payout()
         self.assertTrue(st_line.is_reconciled)
         self.assertEqual(invoice.payment_state, "paid")
+        # the carrier's clearing is settled; the commission is owed to the marketplace
+        clearing = self.env["account.move.line"].search([
+            ("account_id", "=", self.cod_route.clearing_account_id.id),
+            ("parent_state", "=", "posted")])
+        self.assertAlmostEqual(sum(clearing.mapped("balance")), 0.0, places=2)
+        owed = sale.omni_fee_move_ids.line_ids.filtered(
+            lambda line: line.partner_id == self.rozetka.omni_billing_partner_id)
+        self.assertAlmostEqual(-sum(owed.mapped("balance")), sale.omni_commission, places=2)
+        self.assertEqual(owed.account_id.account_type, "liability_payable")
 
     def test_prom_order_paid_with_prom_payment_receipt_at_payment(self):
         self.prom_sim.place_order(BUYER_PROM, [{"key": self.product.default_code,
