@@ -96,7 +96,7 @@ class OmniMoneyRoute(models.Model):
         "payable account.",
     )
     commission_payable_account_id = fields.Many2one(
-        "account.account", "Commission Payable Account", check_company=True,
+        "account.account", check_company=True,
         help="Where a commission the payer does not deduct is owed to the marketplace "
         "(default: the company's trade payable account).",
     )
