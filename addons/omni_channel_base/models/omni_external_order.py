@@ -472,6 +472,10 @@ class OmniExternalOrder(models.Model):
             order.customer
         )
         lines = self._omni_map_lines(order)
+        if self.channel_id.order_policy == "confirm":
+            # before the work: a concurrent import of the same products fails here, early
+            self._omni_claim_stock(self.env["product.product"].union(*(
+                line[0] for line in lines)))
         sale = self._omni_create_sale(partner, lines)
         self.write({"sale_order_id": sale.id, "partner_id": partner.id})
         self._omni_confirm_if_possible()
@@ -514,7 +518,9 @@ class OmniExternalOrder(models.Model):
         """Create the sale order from :meth:`_omni_prepare_sale_vals`; prices as paid."""
         channel = self.channel_id
         vals = self._omni_prepare_sale_vals(partner, lines)
-        sale = self.env["sale.order"].with_company(channel.company_id).create(vals)
+        # no "Sales Order created" note: the message below says where it came from
+        sale = self.env["sale.order"].with_company(channel.company_id).with_context(
+            mail_create_nolog=True).create(vals)
         self._omni_set_paid_prices(sale, lines)
         sale.message_post(
             body=self.env._(
@@ -596,6 +602,13 @@ class OmniExternalOrder(models.Model):
             if float_compare(line.price_unit, price, precision_digits=6):
                 line.price_unit = price
 
+    def _omni_claim_stock(self, products):
+        """Serialize the stock check and reservation of these products with the
+        other order imports running at the same time (see ``omni.stock.claim``)."""
+        storable = products.filtered("is_storable")
+        if storable:
+            self.env["omni.stock.claim"].sudo()._omni_claim(storable)
+
     def _omni_shortages(self):
         """Lines the channel's warehouses cannot cover, as readable text."""
         sale = self.sale_order_id
@@ -632,6 +645,7 @@ class OmniExternalOrder(models.Model):
         if self.channel_id.order_policy != "confirm":
             self.write({"state": "imported", "attention_reason": False})
             return
+        self._omni_claim_stock(self.sale_order_id.order_line.product_id)
         shortages = self._omni_shortages()
         if shortages:
             self._omni_needs_attention(
@@ -641,7 +655,8 @@ class OmniExternalOrder(models.Model):
                 )
             )
             return
-        self.sale_order_id.action_confirm()
+        # the deliveries it creates say which order they come from; no "Transfer created"
+        self.sale_order_id.with_context(mail_create_nolog=True).action_confirm()
         self.write({"state": "imported", "attention_reason": False})
         self.activity_ids.action_done()
 
