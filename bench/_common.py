@@ -28,7 +28,7 @@ time.tzset()
 ADDON = "omni_channel_base"
 #: job channel capacities, as odoo.conf.example and data/queue_job_data.xml ship them
 DEFAULT_CHANNELS = (
-    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
+    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:2,root.omni_poll:1,"
     "root.omni_catalog:1"
 )
 #: HTTP workers of the benchmarks' server, as odoo.conf.example ships them
@@ -381,6 +381,124 @@ channels = {self.channels}
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def server_memory_mb(server):
+    """Peak resident memory (VmHWM) of every process of the server's group, in MB:
+    the largest one (an HTTP worker running jobs) and the sum."""
+    peaks = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != server.proc.pid:
+                continue
+            with open(f"/proc/{entry}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024.0)
+        except (OSError, ValueError):
+            continue
+    return {"largest_process": rounded(max(peaks), 1) if peaks else None,
+            "all_processes": rounded(sum(peaks), 1) if peaks else None,
+            "processes": len(peaks)}
+
+
+def channel_jobs(env, channel_id):
+    """The channel's jobs by state, apart from its next order poll (which waits for later)."""
+    env.cr.execute(
+        """
+        SELECT state, count(*) FROM queue_job
+         WHERE identity_key LIKE %s AND identity_key != %s
+         GROUP BY state
+        """,
+        [f"omni:{channel_id}:%", f"omni:{channel_id}:orders"],
+    )
+    return dict(env.cr.fetchall())
+
+
+def server_import(registry, server, channel_id, orders, *, timeout=900.0, poll=0.05):
+    """Import ``orders`` waiting on the channel's simulator as the shipped set-up does.
+
+    The channel's order import job is queued as the "Import now" button does
+    (order import switched on at that moment); from then on the server's job
+    runner does everything, with the shipped channel capacities: the import job
+    stores the orders and queues one mapping job per order, which the runner
+    performs as many at a time as ``root.omni_orders`` allows, together with
+    the status jobs (same channel) and the stock pushes (``omni_stock``) the
+    confirmations trigger. This process only watches the database.
+
+    Returns the seconds from the click until every order is a confirmed sale
+    order or flagged "needs attention" (``orders_seconds``, watched every
+    ``poll`` seconds), until the
+    channel's other jobs (status, stock) are done too (``all_jobs_seconds``),
+    and the counts.
+    """
+    with odoo_env(registry) as env:
+        channel = env["omni.channel"].browse(channel_id)
+        start = time.monotonic()
+        channel.write({"sync_orders": True})
+        channel._omni_enqueue_import()
+    orders_seconds = all_seconds = None
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        with odoo_env(registry) as env:
+            # (an order whose status was sent is received again, changed, and mapped
+            # again: its sale order stays confirmed)
+            env.cr.execute(
+                "SELECT count(*) FROM omni_external_order o"
+                " LEFT JOIN sale_order s ON s.id = o.sale_order_id"
+                " WHERE o.channel_id = %s AND (s.state = 'sale' OR o.state = 'needs_attention')",
+                [channel_id])
+            settled = env.cr.fetchone()[0]
+            now = time.monotonic()
+            if orders_seconds is None and settled >= orders:
+                orders_seconds = now - start
+                log(f"{orders} orders settled after {orders_seconds:.1f}s")
+            if orders_seconds is not None:
+                jobs = channel_jobs(env, channel_id)
+                busy = ("pending", "enqueued", "started", "wait_dependencies")
+                if not any(jobs.get(state) for state in busy):
+                    all_seconds = now - start
+                    break
+        time.sleep(poll)
+    with odoo_env(registry) as env:
+        # the polling loop ends with its next run
+        env["omni.channel"].browse(channel_id).write({"sync_orders": False})
+        jobs = channel_jobs(env, channel_id)
+        env.cr.execute(
+            """
+            SELECT split_part(identity_key, ':', 3), state, count(*), sum(retry)
+              FROM queue_job WHERE identity_key LIKE %s GROUP BY 1, 2 ORDER BY 1, 2
+            """, [f"omni:{channel_id}:%"])
+        by_kind = {}
+        for kind, state, count, retries in env.cr.fetchall():
+            by_kind.setdefault(kind, {})[state] = count
+            by_kind[kind]["runs"] = by_kind[kind].get("runs", 0) + int(retries or 0)
+        env.cr.execute(
+            "SELECT state, count(*) FROM omni_external_order WHERE channel_id = %s GROUP BY 1",
+            [channel_id])
+        states = dict(env.cr.fetchall())
+        env.cr.execute(
+            "SELECT count(*) FROM omni_external_order o"
+            " LEFT JOIN sale_order s ON s.id = o.sale_order_id"
+            " WHERE o.channel_id = %s AND (s.state = 'sale' OR o.state = 'needs_attention')",
+            [channel_id])
+        settled = env.cr.fetchone()[0]
+        env.cr.execute(
+            "SELECT count(*) FILTER (WHERE state = 'sale'), count(DISTINCT partner_id)"
+            " FROM sale_order WHERE omni_channel_id = %s", [channel_id])
+        confirmed, customers = env.cr.fetchone()
+    return {
+        "orders_seconds": orders_seconds,
+        "all_jobs_seconds": all_seconds,
+        "settled": settled,
+        "external_states": states,
+        "confirmed_sale_orders": confirmed,
+        "customers": customers,
+        "jobs_by_kind": by_kind,
+        "jobs_left": {k: v for k, v in jobs.items() if k != "done"},
+    }
 
 
 def base_parser(description):

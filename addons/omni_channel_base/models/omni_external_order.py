@@ -522,7 +522,9 @@ class OmniExternalOrder(models.Model):
         sale = self.env["sale.order"].with_company(channel.company_id).with_context(
             mail_create_nolog=True).create(vals)
         self._omni_set_paid_prices(sale, lines)
-        sale.message_post(
+        # a note in the chatter, as message_post would write it, without looking
+        # for followers to notify (a new order has none)
+        sale._message_log(
             body=self.env._(
                 "Imported from %(channel)s, order %(number)s.",
                 channel=channel.name,
@@ -788,7 +790,8 @@ class OmniExternalOrder(models.Model):
             )
         for warning in result.warnings:
             body += f" {warning}"
-        (self.sale_order_id or self).message_post(body=body)
+        # a note (as message_post writes it; notes notify no follower)
+        (self.sale_order_id or self)._message_log(body=body)
         return f"{state}: {result.remote_status}"
 
     def _omni_status_failed(self, message):
