@@ -179,6 +179,8 @@ def stop_on_sigterm():
     """Turn SIGTERM into SystemExit so that ``finally`` blocks clean up."""
 
     def handler(signum, _frame):
+        # once: a second SIGTERM (``timeout`` passes its own on) must not cut the clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
@@ -404,6 +406,42 @@ def server_memory_mb(server):
             "processes": len(peaks)}
 
 
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server, db):
+    """CPU seconds so far, by pid, of the server's processes and of the PostgreSQL
+    backends connected to ``db`` (whose work is part of every job)."""
+    pids = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == server.proc.pid:
+                    pids[int(entry)] = "server"
+    out = _pg("psql", "-d", "postgres", "-Atc",
+              f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}'", check=False)
+    for line in out.stdout.split():
+        pids[int(line)] = "postgresql"
+    return {pid: (kind, _cpu_seconds(pid)) for pid, kind in pids.items()}
+
+
+def cpu_used(before, after):
+    """CPU seconds used between two snapshots, by kind (a process that started in
+    between counts from 0; one that ended in between is lost, which Odoo's pooled
+    connections and long-lived workers make rare)."""
+    used = {}
+    for pid, (kind, seconds) in after.items():
+        used[kind] = used.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return used
+
+
 def channel_jobs(env, channel_id):
     """The channel's jobs by state, apart from its next order poll (which waits for later)."""
     env.cr.execute(
@@ -434,12 +472,14 @@ def server_import(registry, server, channel_id, orders, *, timeout=900.0, poll=0
     channel's other jobs (status, stock) are done too (``all_jobs_seconds``),
     and the counts.
     """
+    cpu_before = cpu_snapshot(server, registry.db_name)
+    own_before = time.process_time()
     with odoo_env(registry) as env:
         channel = env["omni.channel"].browse(channel_id)
         start = time.monotonic()
         channel.write({"sync_orders": True})
         channel._omni_enqueue_import()
-    orders_seconds = all_seconds = None
+    orders_seconds = all_seconds = cpu = None
     deadline = start + timeout
     while time.monotonic() < deadline:
         with odoo_env(registry) as env:
@@ -454,6 +494,8 @@ def server_import(registry, server, channel_id, orders, *, timeout=900.0, poll=0
             now = time.monotonic()
             if orders_seconds is None and settled >= orders:
                 orders_seconds = now - start
+                cpu = cpu_used(cpu_before, cpu_snapshot(server, registry.db_name))
+                cpu["benchmark_process"] = time.process_time() - own_before
                 log(f"{orders} orders settled after {orders_seconds:.1f}s")
             if orders_seconds is not None:
                 jobs = channel_jobs(env, channel_id)
@@ -489,8 +531,19 @@ def server_import(registry, server, channel_id, orders, *, timeout=900.0, poll=0
             "SELECT count(*) FILTER (WHERE state = 'sale'), count(DISTINCT partner_id)"
             " FROM sale_order WHERE omni_channel_id = %s", [channel_id])
         confirmed, customers = env.cr.fetchone()
+    machine_cpu = None
+    if cpu:
+        odoo_cpu = cpu.get("server", 0.0) + cpu.get("postgresql", 0.0)
+        machine_cpu = {
+            "seconds": {k: rounded(v, 1) for k, v in cpu.items()},
+            # the simulator (the marketplace) runs in the benchmark process: not counted
+            "odoo_and_postgresql_ms_per_order": rounded(1000 * odoo_cpu / settled, 1),
+            "bound_on_2_idle_cores_orders_per_second": rounded(2 * settled / odoo_cpu, 1)
+            if odoo_cpu else None,
+        }
     return {
         "orders_seconds": orders_seconds,
+        "cpu_until_settled": machine_cpu,
         "all_jobs_seconds": all_seconds,
         "settled": settled,
         "external_states": states,

@@ -159,6 +159,7 @@ def bench_import(registry, db, args, rng):
     return {
         "seconds": run["orders_seconds"], "orders": args.orders, "settled": run["settled"],
         "all_jobs_done_seconds": run["all_jobs_seconds"],
+        "cpu_until_settled": run["cpu_until_settled"],
         "external_states": run["external_states"],
         "confirmed_sale_orders": run["confirmed_sale_orders"], "paid_registered": paid,
         "customers": run["customers"], "order_list_requests": list_requests,

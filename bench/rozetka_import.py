@@ -153,6 +153,7 @@ def main(argv=None):
             "needs_attention": run["external_states"].get("needs_attention", 0),
             "customers": run["customers"],
             "import_seconds": bc.rounded(seconds, 2),
+            "cpu_until_settled": run["cpu_until_settled"],
             "all_jobs_done_seconds": bc.rounded(run["all_jobs_seconds"], 2),
             "accepted_on_rozetka": accepted,
             "jobs_by_kind": run["jobs_by_kind"],
