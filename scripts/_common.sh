@@ -12,9 +12,13 @@ OMNI_DB="${OMNI_DB:-omni}"
 
 die() { echo "ERROR: $*" >&2; exit 1; }
 
+odoo_importable() {
+    "$PYTHON" -c "import odoo.release as r, sys; sys.exit(0 if r.version_info[0] == 18 else 1)" \
+        >/dev/null 2>&1
+}
+
 require_odoo() {
-    if ! "$PYTHON" -c "import odoo.release as r, sys; sys.exit(0 if r.version_info[0] == 18 else 1)" \
-        >/dev/null 2>&1; then
+    if ! odoo_importable; then
         die "Odoo 18.0 is not importable by $PYTHON. Install an Odoo 18.0 Community tree for this Python first (README, Prerequisites), or set PYTHON=/path/to/python."
     fi
 }

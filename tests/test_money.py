@@ -1,11 +1,14 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from omni_connectors.core.errors import PayloadError
 from omni_connectors.core.money import (
     from_kopecks,
     quantize_uah,
+    split_amount,
     to_decimal,
     to_kopecks,
 )
@@ -76,3 +79,32 @@ def test_kopecks_round_trip():
         from_kopecks(1.5)
     with pytest.raises(PayloadError):
         from_kopecks(True)
+
+
+def test_split_amount_shares_by_weight_and_keeps_every_kopeck():
+    # 10.00 over three equal lines: 3.34 + 3.33 + 3.33, the first gets the odd kopeck
+    assert split_amount("10", [1, 1, 1]) == [Decimal("3.34"), Decimal("3.33"), Decimal("3.33")]
+    assert split_amount("27.09", [100, 200]) == [Decimal("9.03"), Decimal("18.06")]
+    assert split_amount("5", [0, 0]) == [Decimal("2.50"), Decimal("2.50")]
+    assert split_amount("-1.00", [1, 2]) == [Decimal("-0.33"), Decimal("-0.67")]
+    assert split_amount("7", []) == []
+
+
+@given(
+    total=st.decimals(min_value=-10**7, max_value=10**7, places=2, allow_nan=False),
+    weights=st.lists(
+        st.one_of(st.integers(-10**6, 10**9), st.decimals(min_value=-1000, max_value=10**6,
+                                                          places=4, allow_nan=False)),
+        min_size=1, max_size=40),
+)
+def test_split_amount_adds_up_exactly_and_follows_the_weights(total, weights):
+    shares = split_amount(total, weights)
+    assert len(shares) == len(weights)
+    assert sum(shares) == quantize_uah(total)
+    positive = [max(Decimal(w), Decimal(0)) for w in weights]
+    whole = sum(positive)
+    for share, weight in zip(shares, positive, strict=True):
+        exact = (abs(quantize_uah(total)) * weight / whole if whole
+                 else abs(quantize_uah(total)) / len(weights))
+        # no share is more than one kopeck away from its exact part
+        assert abs(abs(share) - exact) < Decimal("0.01")

@@ -270,6 +270,18 @@ def test_tracking_scripts_delivered_with_cod_and_refused(client, sim):
     assert first.state is TrackingState.DELIVERED and first.cod_amount == Decimal(850)
     assert first.date is not None
     assert second.state is TrackingState.RETURNED
+    assert first.cod_fee is None, "payment control: no transfer fee on the waybill"
+
+
+def test_money_transfer_fee_reported_once_paid_out(client, sim):
+    shipment = _shipment(client, sim, cash_on_delivery=Decimal(850),
+                         cod_method=CodMethod.MONEY_TRANSFER)
+    sim.options["CanMoneyTransfer"] = True
+    waybill = client.create_waybill(shipment, "TR-GM")
+    sim.advance(waybill.number, 10)
+    (status,) = client.track([waybill.number])
+    assert status.code == "11" and status.cod_paid
+    assert status.cod_fee == Decimal("37.00")  # 20 + 2 % of 850
 
 
 def test_labels_are_real_pdfs_in_every_layout(client, sim, calls):

@@ -98,6 +98,20 @@ def test_tracking_item_mapping():
     assert returned.state is TrackingState.RETURNED
     assert parse.parse_tracking({"Number": "1", "StatusCode": "103"}).state is \
         TrackingState.REFUSED
+    assert status.cod_fee is None, "no fee reported"
+
+
+def test_tracking_cod_transfer_fee():
+    paid = parse.parse_tracking({"Number": "1", "StatusCode": "11", "RedeliverySum": "850",
+                                 "LastAmountReceivedCommissionGM": "37.00"})
+    assert paid.cod_amount == Decimal(850) and paid.cod_fee == Decimal("37.00")
+    for hostile in ("-5", "abc", None, ""):
+        status = parse.parse_tracking({"Number": "1", "StatusCode": "11", "RedeliverySum": "850",
+                                       "LastAmountReceivedCommissionGM": hostile})
+        assert status.cod_fee is None
+    no_cod = parse.parse_tracking({"Number": "1", "StatusCode": "9",
+                                   "LastAmountReceivedCommissionGM": "20"})
+    assert no_cod.cod_fee is None, "a fee without cash on delivery is ignored"
 
 
 def test_warehouse_limits():
@@ -117,7 +131,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
     max_leaves=12)
-KEYS = ["Ref", "Number", "Description", "IntDocNumber", "StatusCode", "Status", "CostOnSite",
+KEYS = ["LastAmountReceivedCommissionGM",
+        "Ref", "Number", "Description", "IntDocNumber", "StatusCode", "Status", "CostOnSite",
         "Cost", "CityRef", "TypeOfWarehouse", "PlaceMaxWeightAllowed", "DeliveryDate",
         "ReceivingLimitationsOnDimensions", "AfterpaymentOnGoodsCost", "RedeliverySum",
         "RecipientDateTime", "DateReturnCargo", "EstimatedDeliveryDate", "ContactPerson",

@@ -19,6 +19,7 @@
         "views/omni_np_directory_views.xml",
         "views/delivery_carrier_views.xml",
         "views/stock_picking_views.xml",
+        "views/omni_np_costs_views.xml",
         "views/sale_order_views.xml",
         "views/omni_np_return_wizard_views.xml",
         "views/omni_np_menus.xml",

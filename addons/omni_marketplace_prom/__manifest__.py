@@ -2,7 +2,7 @@
     "name": "Omnichannel: Prom.ua",
     "summary": "Prom.ua marketplace channel: orders in, stock and prices out, "
     "statuses and waybills back",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "omni",
@@ -13,7 +13,6 @@
         "data/queue_job_data.xml",
         "views/omni_channel_views.xml",
         "views/omni_external_order_views.xml",
-        "views/sale_order_views.xml",
     ],
     "installable": True,
 }

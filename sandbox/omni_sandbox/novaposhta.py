@@ -804,6 +804,11 @@ class NovaPoshtaSimulator(Simulator):
         }
         if code in ("9", "10", "11"):
             item["RecipientDateTime"] = document.get("received", "")
+        if code in ("10", "11") and document["RedeliverySum"]:
+            # the money transfer's fee, as NP's tariff takes it (20 UAH + 2 %)
+            amount = float(document["RedeliverySum"])
+            item["LastAmountTransferGM"] = amount
+            item["LastAmountReceivedCommissionGM"] = round(20 + amount * 0.02, 2)
         if phone and phone == document["RecipientsPhone"]:
             item["PhoneRecipient"] = phone
             item["RecipientFullName"] = document["props"].get("RecipientName", "")

@@ -26,3 +26,4 @@ from . import delivery_carrier
 from . import omni_shop_channel
 from . import omni_shop_key
 from . import omni_shop_feed
+from . import omni_cost_rule

@@ -13,7 +13,7 @@ from odoo.tools import float_compare
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from omni_connectors.core import checks
+from omni_connectors.core import checks, money
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.models import OrderState, RawOrder
 
@@ -132,6 +132,15 @@ class OmniExternalOrder(models.Model):
     paid_amount = fields.Float(readonly=True, digits="Product Price")
     paid_date = fields.Datetime(readonly=True)
     cash_on_delivery = fields.Boolean(readonly=True)
+    delivery_katottg = fields.Char("City KATOTTG Code", readonly=True)
+    delivery_service_type = fields.Char(readonly=True)
+    # the marketplace's fee as it reports it on the order (Prom cpa_commission)
+    channel_commission = fields.Float(
+        "Commission Reported", digits="Product Price", readonly=True,
+        help="The marketplace's fee for this order as it reported it; it is stored on "
+        "the sale order (0 once the marketplace refunds it).",
+    )
+    channel_commission_refunded = fields.Boolean("Commission Refunded", readonly=True)
     # status sent back to the channel (accepted, shipped with TTN, cancelled)
     status_sync_state = fields.Selection(
         [("none", "Nothing to send"), ("pending", "Waiting to be sent"),
@@ -457,6 +466,10 @@ class OmniExternalOrder(models.Model):
                                     else order.total if payment.is_paid else 0),
             "paid_date": _naive_utc(payment.paid_at) if payment.paid_at else False,
             "cash_on_delivery": payment.cash_on_delivery,
+            "delivery_katottg": delivery.city_katottg,
+            "delivery_service_type": delivery.service_type,
+            "channel_commission": _bounded(order.commission or 0),
+            "channel_commission_refunded": bool(order.commission_refunded),
         }
 
     def _omni_apply(self, order):
@@ -476,7 +489,7 @@ class OmniExternalOrder(models.Model):
             # before the work: a concurrent import of the same products fails here, early
             self._omni_claim_stock(self.env["product.product"].union(*(
                 line[0] for line in lines)))
-        sale = self._omni_create_sale(partner, lines)
+        sale = self._omni_create_sale(partner, lines, order)
         self.write({"sale_order_id": sale.id, "partner_id": partner.id})
         self._omni_confirm_if_possible()
         self._omni_note_paid()
@@ -514,14 +527,15 @@ class OmniExternalOrder(models.Model):
             for index, line in enumerate(order.lines)
         ]
 
-    def _omni_create_sale(self, partner, lines):
+    def _omni_create_sale(self, partner, lines, order):
         """Create the sale order from :meth:`_omni_prepare_sale_vals`; prices as paid."""
         channel = self.channel_id
-        vals = self._omni_prepare_sale_vals(partner, lines)
+        vals = self._omni_prepare_sale_vals(partner, lines, order)
         # no "Sales Order created" note: the message below says where it came from
         sale = self.env["sale.order"].with_company(channel.company_id).with_context(
             mail_create_nolog=True).create(vals)
         self._omni_set_paid_prices(sale, lines)
+        self._omni_set_commission(sale, order)
         # a note in the chatter, as message_post would write it, without looking
         # for followers to notify (a new order has none)
         sale._message_log(
@@ -534,9 +548,14 @@ class OmniExternalOrder(models.Model):
         return sale
 
     # The sale order is built by small methods that channel and carrier addons
-    # extend (call super, add their keys), never by overriding the whole.
-    def _omni_prepare_sale_vals(self, partner, lines):
-        """Values of the sale order: header, lines and delivery."""
+    # extend (call super, add their keys), never by overriding the whole. Each
+    # gets the neutral order (or its line) the values come from.
+    def _omni_prepare_sale_vals(self, partner, lines, order):
+        """Values of the sale order: header, lines and delivery.
+
+        ``lines`` are the mapped (product, quantity, unit price, name) of
+        ``order.lines``, in the same order.
+        """
         channel = self.channel_id
         vals = {
             "partner_id": partner.id,
@@ -549,10 +568,7 @@ class OmniExternalOrder(models.Model):
             "client_order_ref": self.external_id,
             "origin": f"{channel.name}: {self.external_id}",
             "note": self.comment or False,
-            "order_line": [
-                (0, 0, self._omni_prepare_sale_line_vals(product, qty, price, name))
-                for product, qty, price, name in lines
-            ],
+            "order_line": self._omni_prepare_line_commands(lines, order),
         }
         if channel.warehouse_ids:
             vals["warehouse_id"] = channel.warehouse_ids[:1].id
@@ -567,10 +583,17 @@ class OmniExternalOrder(models.Model):
         vals.update(self._omni_prepare_delivery_vals(partner))
         return vals
 
-    def _omni_prepare_sale_line_vals(self, product, qty, price, name):
-        """Values of one sale order line. ``price`` is what the buyer paid per unit,
-        taxes included; the line's own price is set from it after creation
-        (:meth:`_omni_net_price`), once its taxes are known."""
+    def _omni_prepare_line_commands(self, lines, order):
+        return [
+            (0, 0, self._omni_prepare_sale_line_vals(product, qty, price, name, line))
+            for (product, qty, price, name), line in zip(lines, order.lines, strict=True)
+        ]
+
+    def _omni_prepare_sale_line_vals(self, product, qty, price, name, line):
+        """Values of one sale order line from the neutral ``line``. ``price`` is
+        what the buyer paid per unit, taxes included; the line's own price is set
+        from it after creation (:meth:`_omni_net_price`), once its taxes are
+        known."""
         return {
             "product_id": product.id,
             "product_uom_qty": qty,
@@ -598,7 +621,7 @@ class OmniExternalOrder(models.Model):
 
     def _omni_set_paid_prices(self, sale, lines):
         """The channel's prices win over the pricelist's; taxes count in, not on top."""
-        order_lines = sale.order_line.filtered(lambda line: not line.display_type)
+        order_lines = self._omni_channel_lines(sale)
         for line, (_product, _qty, paid, _name) in zip(order_lines, lines, strict=True):
             price = self._omni_net_price(line, paid)
             if float_compare(line.price_unit, price, precision_digits=6):
@@ -610,6 +633,65 @@ class OmniExternalOrder(models.Model):
         storable = products.filtered("is_storable")
         if storable:
             self.env["omni.stock.claim"].sudo()._omni_claim(storable)
+
+    @api.model
+    def _omni_channel_lines(self, sale):
+        """The sale order's lines that come from the channel's order lines."""
+        return sale.order_line.filtered(
+            lambda line: not line.display_type and not line.is_delivery
+        )
+
+    def _omni_reported_commission(self, sale, order):
+        """(order total, per line) of the commission the channel reports, or None.
+
+        Per-line figures are kept as reported; an order-level figure alone is
+        shared among the lines by their totals, to the kopeck. A refunded
+        commission is 0.
+        """
+        lines = self._omni_channel_lines(sale)
+        per_line = [line.commission for line in order.lines]
+        if order.commission is None and all(value is None for value in per_line):
+            return None
+        if order.commission_refunded:
+            return Decimal(0), [Decimal(0)] * len(lines)
+        if len(per_line) == len(lines) and all(value is not None for value in per_line):
+            total = order.commission if order.commission is not None else sum(per_line)
+            return money.quantize_uah(total), [money.quantize_uah(v) for v in per_line]
+        total = order.commission if order.commission is not None else sum(
+            value for value in per_line if value is not None)
+        return money.quantize_uah(total), money.split_amount(
+            total, [line.price_total for line in lines])
+
+    def _omni_set_commission(self, sale, order):
+        """Store the marketplace's commission on the sale order and its lines.
+
+        What the channel reports wins; else :meth:`_omni_commission_by_rules`
+        (none in the base). Stored at import, so a later change of rules does
+        not rewrite history; a change the channel reports (a refund) does.
+        """
+        reported = self._omni_reported_commission(sale, order)
+        source = "channel"
+        if reported is None:
+            reported = self._omni_commission_by_rules(sale)
+            source = "rules"
+        if not reported:
+            return
+        total, per_line = reported
+        lines = self._omni_channel_lines(sale)
+        currency = sale.currency_id
+        for line, value in zip(lines, per_line, strict=True):
+            if currency.compare_amounts(line.omni_commission, float(value)):
+                line.omni_commission = float(value)
+        if (currency.compare_amounts(sale.omni_commission, float(total))
+                or sale.omni_commission_source != source):
+            sale.write({"omni_commission": float(total), "omni_commission_source": source})
+
+    def _omni_commission_by_rules(self, sale):
+        """(order total, per line) from the channel's own commission rules, or ().
+
+        The base has no rules; an addon that adds them returns them here.
+        """
+        return ()
 
     def _omni_shortages(self):
         """Lines the channel's warehouses cannot cover, as readable text."""
@@ -665,18 +747,14 @@ class OmniExternalOrder(models.Model):
     def _omni_update_sale(self, order):
         sale = self.sale_order_id
         current = sorted(
-            (line.product_id.id, line.product_uom_qty) for line in sale.order_line
-            if not line.display_type
+            (line.product_id.id, line.product_uom_qty) for line in self._omni_channel_lines(sale)
         )
         mapped = self._omni_map_lines(order)
         wanted = sorted((product.id, qty) for product, qty, _p, _n in mapped)
         if current != wanted:
             if sale.state in ("draft", "sent"):
                 sale.order_line.unlink()
-                sale.write({"order_line": [
-                    (0, 0, self._omni_prepare_sale_line_vals(p, q, pr, n))
-                    for p, q, pr, n in mapped
-                ]})
+                sale.write({"order_line": self._omni_prepare_line_commands(mapped, order)})
                 self._omni_set_paid_prices(sale, mapped)
             else:
                 raise OmniMappingError(
@@ -686,6 +764,7 @@ class OmniExternalOrder(models.Model):
                         sale=sale.name,
                     )
                 )
+        self._omni_set_commission(sale, order)
         if not (current == wanted and order.state.value == self.last_status_sent):
             # (the echo of a status Odoo itself sent changes nothing worth a message)
             sale.message_post(
@@ -716,6 +795,9 @@ class OmniExternalOrder(models.Model):
                 else self.env._("Cancelled on %(channel)s; stock released.",
                                 channel=self.channel_id.name)
             )
+        if sale:
+            # a commission the marketplace refunds with the cancellation
+            self._omni_set_commission(sale, order)
         self.write({"state": "cancelled", "attention_reason": False})
         self.activity_ids.action_done()
 

@@ -28,6 +28,34 @@ class SaleOrder(models.Model):
         help="Money for this order known to be collected from the buyer.",
     )
     omni_collected_date = fields.Datetime("Collected On", copy=False, readonly=True)
+    # the marketplace's fee, stored when the order is imported (profit reports, books)
+    omni_commission = fields.Monetary(
+        "Marketplace Commission", readonly=True, copy=False,
+        help="The marketplace's fee for this order: as the marketplace reported it, "
+        "else from the channel's commission rules when the order was imported "
+        "(0 once refunded).",
+    )
+    omni_commission_source = fields.Selection(
+        [("channel", "Reported by the channel"), ("rules", "Channel's commission rules")],
+        string="Commission From", readonly=True, copy=False,
+    )
+    # the other costs of the order, captured where they arise (the carrier's
+    # waybill, the money route's fees): the profit reports and the books read them
+    omni_delivery_cost = fields.Monetary(
+        "Delivery Cost", readonly=True, copy=False,
+        help="What the seller pays the carrier for this order: the waybill when the "
+        "sender pays, and the return shipping of a refused or returned parcel.",
+    )
+    omni_cod_fee = fields.Monetary(
+        "Cash-on-Delivery Fee", readonly=True, copy=False,
+        help="The carrier's fee for transferring the cash collected on delivery, "
+        "where the seller pays it.",
+    )
+    omni_acquiring_fee = fields.Monetary(
+        "Acquiring Fee", readonly=True, copy=False,
+        help="The payment service's fee on the money collected for this order "
+        "(card acquiring, the marketplace's payment service).",
+    )
     omni_collected_source = fields.Selection(
         [
             ("channel", "Paid on the channel"),
@@ -138,3 +166,12 @@ class SaleOrder(models.Model):
     @api.model
     def _omni_status_kinds(self):
         return [OrderState.CONFIRMED, OrderState.SHIPPED, OrderState.CANCELLED]
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    omni_commission = fields.Monetary(
+        "Marketplace Commission", readonly=True, copy=False,
+        help="The marketplace's fee for this line, stored when the order was imported.",
+    )

@@ -8,3 +8,4 @@ from . import test_hardening
 from . import test_shop_api
 from . import test_shop_concurrency
 from . import test_shop_feed_schedule
+from . import test_cost_rules

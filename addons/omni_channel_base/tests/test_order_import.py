@@ -1,10 +1,11 @@
 import threading
+from decimal import Decimal
 
 from odoo import api, fields, sql_db
 from odoo.service.model import retrying
 from odoo.tests import tagged
 
-from omni_connectors.core.models import Customer, RawOrder
+from omni_connectors.core.models import Customer, Order, OrderLine, OrderState, RawOrder
 
 from .common import OmniChannelCase
 
@@ -48,6 +49,33 @@ class TestOrderImport(OmniChannelCase):
         # the reservation lowered the stock shown everywhere (the job already ran)
         self.assertEqual([self.shown(sim, self.products[0]) for sim in self.sims], [3, 3, 3])
         self.assertEqual(self.shown(self.sims[2], self.products[1]), 4)
+
+    def test_commission_reported_for_the_order_is_shared_by_the_lines(self):
+        """An order-level fee alone is split by line totals, to the kopeck; a refund zeroes it."""
+        self.sims[0].place_order(
+            BUYER, [{"sku": "SKU-0", "quantity": 1}, {"sku": "SKU-1", "quantity": 2}])
+        external = self.import_orders(self.channels[0])
+        sale = external.sale_order_id
+        lines = external._omni_channel_lines(sale)
+        self.assertFalse(sale.omni_commission_source, "the generic channel reports no fee")
+        order = Order(
+            external_id=external.external_id, state=OrderState.NEW,
+            customer=Customer(name="x"), commission=Decimal("10.00"),
+            lines=[OrderLine(sku=line.product_id.default_code, name="",
+                             quantity=Decimal(line.product_uom_qty), unit_price=Decimal(1))
+                   for line in lines],
+        )
+        external._omni_set_commission(sale, order)
+        totals = lines.mapped("price_total")
+        expected = [round(10.0 * t / sum(totals), 2) for t in totals]
+        self.assertEqual(sale.omni_commission, 10.0)
+        self.assertEqual(sale.omni_commission_source, "channel")
+        self.assertAlmostEqual(sum(lines.mapped("omni_commission")), 10.0, places=6)
+        for line, value in zip(lines, expected, strict=True):
+            self.assertLessEqual(abs(line.omni_commission - value), 0.01)
+        order.commission_refunded = True
+        external._omni_set_commission(sale, order)
+        self.assertEqual((sale.omni_commission, lines.mapped("omni_commission")), (0.0, [0.0, 0.0]))
 
     def test_same_buyer_on_two_channels_is_one_customer(self):
         self.sims[0].place_order(BUYER, [{"sku": "SKU-0", "quantity": 1}])

@@ -9,3 +9,4 @@ from . import stock_picking
 from . import omni_external_order
 from . import omni_np_return_reason
 from . import stock_picking_return
+from . import omni_np_costs

@@ -1,3 +1,2 @@
 from . import omni_channel
 from . import omni_external_order
-from . import sale_order

@@ -291,7 +291,9 @@ class TrackingStatus:
     the amount collected from the recipient when the carrier reports it
     (RedeliverySum, AfterpaymentOnGoodsCost); ``cod_paid`` is True once the
     carrier reports the money paid out to the sender (Nova Poshta code 11),
-    False while it is not, None when the carrier does not say.
+    False while it is not, None when the carrier does not say. ``cod_fee`` is
+    the carrier's fee for transferring that money when it reports one (Nova
+    Poshta LastAmountReceivedCommissionGM), None when it does not say.
     """
 
     number: str
@@ -302,6 +304,7 @@ class TrackingStatus:
     cod_amount: Decimal | None = None
     cod_paid: bool | None = None
     scheduled_delivery: dt.date | None = None
+    cod_fee: Decimal | None = None
     ref: str = ""  # the carrier's document ref, when it tells it
     details: dict = field(default_factory=dict, compare=False)  # the carrier's raw item
 
@@ -312,6 +315,7 @@ class TrackingStatus:
         object.__setattr__(
             self, "cod_amount", _amount(self.cod_amount, "COD amount", optional=True)
         )
+        object.__setattr__(self, "cod_fee", _amount(self.cod_fee, "COD fee", optional=True))
 
 
 # -- the contract ---------------------------------------------------------------

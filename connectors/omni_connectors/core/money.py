@@ -85,3 +85,29 @@ def from_kopecks(kopecks):
     if not isinstance(kopecks, int):
         raise _garbage(kopecks)
     return (Decimal(kopecks) / 100).quantize(CENT)
+
+
+def split_amount(total, weights):
+    """Share ``total`` (hryvnias) among ``weights`` in whole kopecks.
+
+    Shares are proportional to the weights (negative weights count as 0; all
+    zero weights share equally) and add up exactly to ``total`` rounded to
+    kopecks: the kopecks left by rounding down go to the largest remainders,
+    first come first served among equals. Returns a list of ``Decimal``.
+    """
+    weights = [max(to_decimal(weight), Decimal(0)) for weight in weights]
+    if not weights:
+        return []
+    kopecks = to_kopecks(total)
+    sign = -1 if kopecks < 0 else 1
+    kopecks = abs(kopecks)
+    whole = sum(weights)
+    if not whole:
+        weights, whole = [Decimal(1)] * len(weights), Decimal(len(weights))
+    exact = [Decimal(kopecks) * weight / whole for weight in weights]
+    shares = [int(value) for value in exact]
+    left = kopecks - sum(shares)
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[:left]:
+        shares[index] += 1
+    return [from_kopecks(sign * share) for share in shares]

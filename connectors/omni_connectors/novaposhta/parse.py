@@ -405,6 +405,7 @@ def parse_tracking(item, now=None):
     cod_paid = None
     if cod:
         cod_paid = code in COD_PAID_CODES
+    cod_fee = decimal_or_none(item.get("LastAmountReceivedCommissionGM"))
     when = (parse_datetime(item.get("RecipientDateTime"))
             or parse_datetime(item.get("ActualDeliveryDate"))
             or parse_datetime(item.get("TrackingUpdateDate"))
@@ -418,6 +419,7 @@ def parse_tracking(item, now=None):
         cod_amount=cod if cod and cod > 0 else None,
         cod_paid=cod_paid,
         scheduled_delivery=parse_date(item.get("ScheduledDeliveryDate")),
+        cod_fee=cod_fee if cod and cod_fee is not None and cod_fee >= 0 else None,
         ref=text(item.get("RefEW")),
         details=dict(item),
     )
