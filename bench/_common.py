@@ -28,7 +28,7 @@ time.tzset()
 ADDON = "omni_channel_base"
 #: job channel capacities, as odoo.conf.example and data/queue_job_data.xml ship them
 DEFAULT_CHANNELS = (
-    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:1,root.omni_poll:1,"
+    "root:4,root.omni_stock:3,root.omni_price:1,root.omni_orders:2,root.omni_poll:1,"
     "root.omni_catalog:1"
 )
 #: HTTP workers of the benchmarks' server, as odoo.conf.example ships them
@@ -179,6 +179,8 @@ def stop_on_sigterm():
     """Turn SIGTERM into SystemExit so that ``finally`` blocks clean up."""
 
     def handler(signum, _frame):
+        # once: a second SIGTERM (``timeout`` passes its own on) must not cut the clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
@@ -381,6 +383,175 @@ channels = {self.channels}
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def server_memory_mb(server):
+    """Peak resident memory (VmHWM) of every process of the server's group, in MB:
+    the largest one (an HTTP worker running jobs) and the sum."""
+    peaks = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != server.proc.pid:
+                continue
+            with open(f"/proc/{entry}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024.0)
+        except (OSError, ValueError):
+            continue
+    return {"largest_process": rounded(max(peaks), 1) if peaks else None,
+            "all_processes": rounded(sum(peaks), 1) if peaks else None,
+            "processes": len(peaks)}
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server, db):
+    """CPU seconds so far, by pid, of the server's processes and of the PostgreSQL
+    backends connected to ``db`` (whose work is part of every job)."""
+    pids = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == server.proc.pid:
+                    pids[int(entry)] = "server"
+    out = _pg("psql", "-d", "postgres", "-Atc",
+              f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}'", check=False)
+    for line in out.stdout.split():
+        pids[int(line)] = "postgresql"
+    return {pid: (kind, _cpu_seconds(pid)) for pid, kind in pids.items()}
+
+
+def cpu_used(before, after):
+    """CPU seconds used between two snapshots, by kind (a process that started in
+    between counts from 0; one that ended in between is lost, which Odoo's pooled
+    connections and long-lived workers make rare)."""
+    used = {}
+    for pid, (kind, seconds) in after.items():
+        used[kind] = used.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return used
+
+
+def channel_jobs(env, channel_id):
+    """The channel's jobs by state, apart from its next order poll (which waits for later)."""
+    env.cr.execute(
+        """
+        SELECT state, count(*) FROM queue_job
+         WHERE identity_key LIKE %s AND identity_key != %s
+         GROUP BY state
+        """,
+        [f"omni:{channel_id}:%", f"omni:{channel_id}:orders"],
+    )
+    return dict(env.cr.fetchall())
+
+
+def server_import(registry, server, channel_id, orders, *, timeout=900.0, poll=0.05):
+    """Import ``orders`` waiting on the channel's simulator as the shipped set-up does.
+
+    The channel's order import job is queued as the "Import now" button does
+    (order import switched on at that moment); from then on the server's job
+    runner does everything, with the shipped channel capacities: the import job
+    stores the orders and queues one mapping job per order, which the runner
+    performs as many at a time as ``root.omni_orders`` allows, together with
+    the status jobs (same channel) and the stock pushes (``omni_stock``) the
+    confirmations trigger. This process only watches the database.
+
+    Returns the seconds from the click until every order is a confirmed sale
+    order or flagged "needs attention" (``orders_seconds``, watched every
+    ``poll`` seconds), until the
+    channel's other jobs (status, stock) are done too (``all_jobs_seconds``),
+    and the counts.
+    """
+    cpu_before = cpu_snapshot(server, registry.db_name)
+    own_before = time.process_time()
+    with odoo_env(registry) as env:
+        channel = env["omni.channel"].browse(channel_id)
+        start = time.monotonic()
+        channel.write({"sync_orders": True})
+        channel._omni_enqueue_import()
+    orders_seconds = all_seconds = cpu = None
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        with odoo_env(registry) as env:
+            # (an order whose status was sent is received again, changed, and mapped
+            # again: its sale order stays confirmed)
+            env.cr.execute(
+                "SELECT count(*) FROM omni_external_order o"
+                " LEFT JOIN sale_order s ON s.id = o.sale_order_id"
+                " WHERE o.channel_id = %s AND (s.state = 'sale' OR o.state = 'needs_attention')",
+                [channel_id])
+            settled = env.cr.fetchone()[0]
+            now = time.monotonic()
+            if orders_seconds is None and settled >= orders:
+                orders_seconds = now - start
+                cpu = cpu_used(cpu_before, cpu_snapshot(server, registry.db_name))
+                cpu["benchmark_process"] = time.process_time() - own_before
+                log(f"{orders} orders settled after {orders_seconds:.1f}s")
+            if orders_seconds is not None:
+                jobs = channel_jobs(env, channel_id)
+                busy = ("pending", "enqueued", "started", "wait_dependencies")
+                if not any(jobs.get(state) for state in busy):
+                    all_seconds = now - start
+                    break
+        time.sleep(poll)
+    with odoo_env(registry) as env:
+        # the polling loop ends with its next run
+        env["omni.channel"].browse(channel_id).write({"sync_orders": False})
+        jobs = channel_jobs(env, channel_id)
+        env.cr.execute(
+            """
+            SELECT split_part(identity_key, ':', 3), state, count(*), sum(retry)
+              FROM queue_job WHERE identity_key LIKE %s GROUP BY 1, 2 ORDER BY 1, 2
+            """, [f"omni:{channel_id}:%"])
+        by_kind = {}
+        for kind, state, count, retries in env.cr.fetchall():
+            by_kind.setdefault(kind, {})[state] = count
+            by_kind[kind]["runs"] = by_kind[kind].get("runs", 0) + int(retries or 0)
+        env.cr.execute(
+            "SELECT state, count(*) FROM omni_external_order WHERE channel_id = %s GROUP BY 1",
+            [channel_id])
+        states = dict(env.cr.fetchall())
+        env.cr.execute(
+            "SELECT count(*) FROM omni_external_order o"
+            " LEFT JOIN sale_order s ON s.id = o.sale_order_id"
+            " WHERE o.channel_id = %s AND (s.state = 'sale' OR o.state = 'needs_attention')",
+            [channel_id])
+        settled = env.cr.fetchone()[0]
+        env.cr.execute(
+            "SELECT count(*) FILTER (WHERE state = 'sale'), count(DISTINCT partner_id)"
+            " FROM sale_order WHERE omni_channel_id = %s", [channel_id])
+        confirmed, customers = env.cr.fetchone()
+    machine_cpu = None
+    if cpu:
+        odoo_cpu = cpu.get("server", 0.0) + cpu.get("postgresql", 0.0)
+        machine_cpu = {
+            "seconds": {k: rounded(v, 1) for k, v in cpu.items()},
+            # the simulator (the marketplace) runs in the benchmark process: not counted
+            "odoo_and_postgresql_ms_per_order": rounded(1000 * odoo_cpu / settled, 1),
+            "bound_on_2_idle_cores_orders_per_second": rounded(2 * settled / odoo_cpu, 1)
+            if odoo_cpu else None,
+        }
+    return {
+        "orders_seconds": orders_seconds,
+        "cpu_until_settled": machine_cpu,
+        "all_jobs_seconds": all_seconds,
+        "settled": settled,
+        "external_states": states,
+        "confirmed_sale_orders": confirmed,
+        "customers": customers,
+        "jobs_by_kind": by_kind,
+        "jobs_left": {k: v for k, v in jobs.items() if k != "done"},
+    }
 
 
 def base_parser(description):

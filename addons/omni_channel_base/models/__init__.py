@@ -21,6 +21,7 @@ from . import stock_picking
 from . import omni_binding_change
 from . import omni_channel_status
 from . import omni_customer_key
+from . import omni_stock_claim
 from . import omni_channel_token
 from . import delivery_carrier
 from . import omni_shop_channel

@@ -485,6 +485,10 @@ class OmniExternalOrder(models.Model):
             order.customer
         )
         lines = self._omni_map_lines(order)
+        if self.channel_id.order_policy == "confirm":
+            # before the work: a concurrent import of the same products fails here, early
+            self._omni_claim_stock(self.env["product.product"].union(*(
+                line[0] for line in lines)))
         sale = self._omni_create_sale(partner, lines, order)
         self.write({"sale_order_id": sale.id, "partner_id": partner.id})
         self._omni_confirm_if_possible()
@@ -527,10 +531,14 @@ class OmniExternalOrder(models.Model):
         """Create the sale order from :meth:`_omni_prepare_sale_vals`; prices as paid."""
         channel = self.channel_id
         vals = self._omni_prepare_sale_vals(partner, lines, order)
-        sale = self.env["sale.order"].with_company(channel.company_id).create(vals)
+        # no "Sales Order created" note: the message below says where it came from
+        sale = self.env["sale.order"].with_company(channel.company_id).with_context(
+            mail_create_nolog=True).create(vals)
         self._omni_set_paid_prices(sale, lines)
         self._omni_set_commission(sale, order)
-        sale.message_post(
+        # a note in the chatter, as message_post would write it, without looking
+        # for followers to notify (a new order has none)
+        sale._message_log(
             body=self.env._(
                 "Imported from %(channel)s, order %(number)s.",
                 channel=channel.name,
@@ -618,6 +626,13 @@ class OmniExternalOrder(models.Model):
             price = self._omni_net_price(line, paid)
             if float_compare(line.price_unit, price, precision_digits=6):
                 line.price_unit = price
+
+    def _omni_claim_stock(self, products):
+        """Serialize the stock check and reservation of these products with the
+        other order imports running at the same time (see ``omni.stock.claim``)."""
+        storable = products.filtered("is_storable")
+        if storable:
+            self.env["omni.stock.claim"].sudo()._omni_claim(storable)
 
     @api.model
     def _omni_channel_lines(self, sale):
@@ -714,6 +729,7 @@ class OmniExternalOrder(models.Model):
         if self.channel_id.order_policy != "confirm":
             self.write({"state": "imported", "attention_reason": False})
             return
+        self._omni_claim_stock(self.sale_order_id.order_line.product_id)
         shortages = self._omni_shortages()
         if shortages:
             self._omni_needs_attention(
@@ -723,7 +739,8 @@ class OmniExternalOrder(models.Model):
                 )
             )
             return
-        self.sale_order_id.action_confirm()
+        # the deliveries it creates say which order they come from; no "Transfer created"
+        self.sale_order_id.with_context(mail_create_nolog=True).action_confirm()
         self.write({"state": "imported", "attention_reason": False})
         self.activity_ids.action_done()
 
@@ -855,7 +872,8 @@ class OmniExternalOrder(models.Model):
             )
         for warning in result.warnings:
             body += f" {warning}"
-        (self.sale_order_id or self).message_post(body=body)
+        # a note (as message_post writes it; notes notify no follower)
+        (self.sale_order_id or self)._message_log(body=body)
         return f"{state}: {result.remote_status}"
 
     def _omni_status_failed(self, message):
