@@ -46,9 +46,11 @@ class AccountMove(models.Model):
                     # on delivery): this payment books it, it is not more money
                     continue
                 amount = move.amount_total if len(orders) == 1 else order.amount_total
-                order.with_context(omni_fiscal_payment_id=payment.id)._omni_register_collected(
-                    amount, fields.Datetime.now(), "payment"
-                )
+                # the journal lets an acquiring rule per payment journal apply
+                order.with_context(
+                    omni_fiscal_payment_id=payment.id,
+                    omni_payment_journal_id=payment.journal_id.id,
+                )._omni_register_collected(amount, fields.Datetime.now(), "payment")
         return res
 
     def _omni_fiscal_on_paid(self, payment):
