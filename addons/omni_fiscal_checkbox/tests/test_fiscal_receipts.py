@@ -56,6 +56,28 @@ class TestFiscalReceipts(CheckboxCase):
         self.assertEqual(order.omni_fiscal_state, "done")
         self.assertEqual(invoice.omni_fiscal_receipt_count, 1)
 
+    def test_card_payment_in_odoo_gets_its_journals_acquiring_fee(self):
+        """The paid invoice reports the money collected with its payment journal, so an
+        acquiring rule of that journal sets the order's fee."""
+        card = self.env["account.journal"].create(
+            {"name": "Card acquirer", "code": "CRD2", "type": "bank"})
+        bank = self.env["account.journal"].create(
+            {"name": "Other bank", "code": "OBNK", "type": "bank"})
+        Rule = self.env["omni.acquiring.rule"]
+        Rule.create({"name": "Other bank", "source": "payment", "journal_id": bank.id,
+                     "percent": 5.0, "sequence": 1})
+        Rule.create({"name": "Card", "source": "payment", "journal_id": card.id,
+                     "percent": 1.5, "fixed_fee": 2.0, "sequence": 2})
+        order = self.order()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"journal_id": card.id})._create_payments()
+        self.assertEqual(order.omni_collected_source, "payment")
+        expected = round(order.amount_total * 0.015 + 2.0, 2)
+        self.assertAlmostEqual(order.omni_acquiring_fee, expected, places=2)
+
     def test_marketplace_paid_status_gives_a_receipt(self):
         order = self.order(channel=self.channels)
         order._omni_register_collected(order.amount_total, None, "channel")
