@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -174,17 +175,35 @@ def make_simulators(ports, np_cities, np_warehouses):
     }
 
 
+def continue_counters(sims, counters):
+    """Carry on numbering after what Odoo has from earlier runs (the simulators keep
+    nothing between runs): order ids, TTNs and fiscal numbers are never reused."""
+    import itertools
+
+    rozetka, prom = sims["rozetka"], sims["prom"]
+    with rozetka.lock:
+        rozetka.next_order_id = max(rozetka.next_order_id, counters["rozetka"] + 1)
+    with prom.lock:
+        first = next(prom._order_ids)
+        prom._order_ids = itertools.count(max(first, counters["prom"] + 1))
+    with sims["novaposhta"].lock:
+        sims["novaposhta"].counter = max(sims["novaposhta"].counter, counters["ttn"])
+    with sims["checkbox"].lock:
+        sims["checkbox"]._fiscal = itertools.count(counters["fiscal"] + 1)
+
+
 def seed_offers(sims, offers):
     """List the products on the marketplaces as Odoo has them (same keys as the bindings)."""
     for offer in offers:
         sims["rozetka"].add_item(offer["sku"], offer["name"], quantity=offer["quantity"],
-                                 price=offer["price"], barcode=offer["barcode"])
+                                 price=offer["price"], barcode=offer["barcode"],
+                                 rz_item_id=offer["rozetka_item_id"])
         sims["prom"].add_product(offer["sku"], name=offer["name"], quantity=offer["quantity"],
                                  price=offer["price"], gtin=offer["barcode"])
 
 
 # --------------------------------------------------------------------- Odoo
-def write_odoo_files(db, port, workers, tmpdir):
+def write_odoo_files(db, port, gevent_port, workers, tmpdir):
     conf = tmpdir / "odoo.conf"
     conf.write_text(f"""[options]
 addons_path = {demo_data.addons_path()}
@@ -193,7 +212,7 @@ dbfilter = ^{db}$
 list_db = False
 http_interface = 127.0.0.1
 http_port = {port}
-gevent_port = {port + 3}
+gevent_port = {gevent_port}
 workers = {workers}
 max_cron_threads = 1
 server_wide_modules = web,queue_job
@@ -275,6 +294,8 @@ def parse_args(argv):
     for name, port in DEFAULT_PORTS.items():
         parser.add_argument(f"--{name}-port", type=int, default=port,
                             help=f"the {name} simulator's port (default {port})")
+    parser.add_argument("--gevent-port", type=int,
+                        help="Odoo's long-polling (gevent) port (default: --port + 3)")
     parser.add_argument("--no-buyers", action="store_true", help="no orders by themselves")
     parser.add_argument("--buyer-interval", type=float, nargs=2, default=(20, 40),
                         metavar=("MIN", "MAX"), help="seconds between two orders (20 40)")
@@ -285,7 +306,28 @@ def parse_args(argv):
                         help="build the database and load the data, then stop")
     args = parser.parse_args(argv)
     args.url = f"http://127.0.0.1:{args.port}"
+    if args.gevent_port is None:
+        args.gevent_port = args.port + 3
+    ports = [args.port, args.gevent_port, *(getattr(args, f"{n}_port") for n in SIMULATORS)]
+    if len(set(ports)) != len(ports):
+        parser.error(f"the ports must differ: {ports}")
     return args
+
+
+def check_ports_free(args):
+    """Fail before starting anything when a port is taken (a demo still running?)."""
+    taken = []
+    for name in ("port", "gevent_port", *(f"{n}_port" for n in SIMULATORS)):
+        with socket.socket() as sock:
+            # as the servers bind: a port left in TIME_WAIT by the last run is free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", getattr(args, name)))
+            except OSError:
+                taken.append(f"--{name.replace('_', '-')} {getattr(args, name)}")
+    if taken:
+        raise SystemExit(f"Port(s) already in use: {', '.join(taken)}. Is a demo still "
+                         "running? Stop it, or choose other ports.")
 
 
 def ask_reset(db):
@@ -313,6 +355,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    check_ports_free(args)
     try:
         ports = {name: getattr(args, f"{name}_port") for name in SIMULATORS}
         sims = make_simulators(ports, args.np_cities, args.np_warehouses)
@@ -327,10 +370,12 @@ def main(argv=None):
             "Nova Poshta, Checkbox)...")
         data = load_data(args.db, urls, logdir)
         seed_offers(sims, data["offers"])
+        continue_counters(sims, data["counters"])
         if args.setup_only:
             say(f"Database {args.db} is ready.")
             return 0
-        conf, launcher = write_odoo_files(args.db, args.port, args.workers, logdir)
+        conf, launcher = write_odoo_files(args.db, args.port, args.gevent_port, args.workers,
+                                          logdir)
         log_path = logdir / "odoo.log"
         env = dict(os.environ, TZ="UTC")
         env.pop("ODOO_QUEUE_JOB_CHANNELS", None)

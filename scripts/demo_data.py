@@ -33,6 +33,8 @@ SHOP_KEY_NAME = "Демо-сайт"
 ROZETKA_LOGIN, ROZETKA_PASSWORD = "shop.manager@example.ua", "Secret-Pass-123"
 PROM_TOKEN = "prom-sandbox-token"
 NP_KEY = "np-sandbox-key-0001"
+#: Rozetka's item ids of the demo products (its own ids: the simulator lists them so)
+ROZETKA_ITEM_BASE = 600100000
 CHECKBOX = {"login": "cashier", "password": "secret-pass", "pin": "1234",
             "license_key": "test-license-key"}
 
@@ -77,6 +79,10 @@ def load_company(env):
         env.invalidate_all()
     if company.currency_id != uah:
         company.currency_id = uah
+    # no SMS to buyers from a demo (stock_sms would ask at the first validation)
+    if "stock_move_sms_validation" in company and company.stock_move_sms_validation:
+        company.write({"stock_move_sms_validation": False,
+                       "has_received_warning_stock_sms": True})
     return company
 
 
@@ -139,6 +145,10 @@ def load_novaposhta(env, company, url, delivery_product_name="Доставка �
         kyiv = env["omni.np.city"].search([("name", "=", "Київ")], limit=1)
         branch = kyiv.warehouse_ids.filtered(lambda w: w.kind == "branch")[:1]
         account.write({"sender_city_id": kyiv.id, "sender_warehouse_id": branch.id})
+    # the demo moves parcels in minutes: tracking refreshed every minute (2 hours by default)
+    cron = env.ref("omni_delivery_novaposhta.ir_cron_omni_np_track", raise_if_not_found=False)
+    if cron and (cron.interval_number, cron.interval_type) != (1, "minutes"):
+        cron.write({"interval_number": 1, "interval_type": "minutes"})
     product, _new = ensure(env["product.product"], [("name", "=", delivery_product_name),
                                                     ("type", "=", "service")],
                            {"name": delivery_product_name, "type": "service",
@@ -190,7 +200,17 @@ def load_channels(env, company, warehouse, products, urls):
         missing = products.filtered(lambda p, bound=bound: p.id not in bound)
         if missing:
             Binding.create([{"channel_id": channel.id, "product_id": p.id} for p in missing])
+    # Rozetka updates items by its own id: the demo knows it already (the simulator
+    # lists each product under rozetka_item_id), as a channel whose offers were read
+    unresolved = Binding.search([("channel_id", "=", channels["rozetka"].id),
+                                 ("external_id", "in", (False, ""))])
+    for binding in unresolved:
+        binding.external_id = str(rozetka_item_id(binding.product_id.default_code))
     return channels
+
+
+def rozetka_item_id(sku):
+    return ROZETKA_ITEM_BASE + int(sku.rsplit("-", 1)[1])
 
 
 def shop_key(env, channel, state_path):
@@ -208,6 +228,25 @@ def shop_key(env, channel, state_path):
     state_path.write_text(json.dumps({"key": key}))
     state_path.chmod(0o600)
     return key
+
+
+def counters(env, channels):
+    """The highest order ids, TTN and fiscal number Odoo knows: the simulators start
+    afresh at each run and must not hand out one of them again."""
+    cr = env.cr
+    out = {}
+    for name in ("rozetka", "prom"):
+        cr.execute("SELECT max(external_id::bigint) FROM omni_external_order"
+                   " WHERE channel_id = %s AND external_id ~ '^[0-9]{1,18}$'",
+                   [channels[name].id])
+        out[name] = cr.fetchone()[0] or 0
+    cr.execute("SELECT max(carrier_tracking_ref::bigint) FROM stock_picking"
+               " WHERE carrier_tracking_ref ~ '^[0-9]{14}$'")
+    out["ttn"] = cr.fetchone()[0] or 0
+    cr.execute("SELECT max(substring(fiscal_code FROM '^TEST-([0-9]+)$')::bigint)"
+               " FROM omni_fiscal_receipt")
+    out["fiscal"] = cr.fetchone()[0] or 0
+    return out
 
 
 def load(env, urls, state_path):
@@ -236,10 +275,12 @@ def load(env, urls, state_path):
     for item in items:
         product = by_sku[item["sku"]].with_context(warehouse_id=warehouse.id)
         offers.append({"sku": item["sku"], "name": item["name"], "barcode": item["barcode"],
+                       "rozetka_item_id": rozetka_item_id(item["sku"]),
                        "price": str(product.list_price),
                        "quantity": max(0, int(product.free_qty))})
     return {
         "company": company.name,
+        "counters": counters(env, channels),
         "offers": offers,
         "channels": {name: channel.id for name, channel in channels.items()},
         "shop_api_key": key,

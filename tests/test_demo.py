@@ -229,3 +229,28 @@ def test_demo_sh_help_lists_the_flags():
     for flag in ("--reset", "--port", "--no-buyers", "--rozetka-port", "--prom-port",
                  "--shop-port", "--novaposhta-port", "--checkbox-port"):
         assert flag in out.stdout
+
+
+def test_a_new_run_carries_on_numbering_after_what_odoo_has():
+    """The simulators keep nothing between runs: no order id, TTN or fiscal number again."""
+    from omni_sandbox.checkbox import CheckboxSimulator
+
+    sims = {"rozetka": RozetkaSimulator(), "prom": PromSimulator(),
+            "novaposhta": NovaPoshtaSimulator(cities=3, warehouses=3),
+            "checkbox": CheckboxSimulator()}
+    demo.continue_counters(sims, {"rozetka": 905812360, "prom": 412345700,
+                                  "ttn": 20450000000007, "fiscal": 12})
+    sims["rozetka"].add_item("DEMO-001", quantity=5)
+    sims["prom"].add_product("DEMO-001", quantity=5, price="10")
+    assert sims["rozetka"].place_order([{"sku": "DEMO-001", "quantity": 1}])["id"] == 905812361
+    assert sims["prom"].place_order({}, [{"key": "DEMO-001", "quantity": 1}])["id"] == 412345701
+    assert sims["novaposhta"].counter == 20450000000007
+    assert next(sims["checkbox"]._fiscal) == 13
+    # a first run keeps the simulators' own first numbers
+    fresh = {"rozetka": RozetkaSimulator(), "prom": PromSimulator(),
+             "novaposhta": NovaPoshtaSimulator(cities=3, warehouses=3),
+             "checkbox": CheckboxSimulator()}
+    demo.continue_counters(fresh, {"rozetka": 0, "prom": 0, "ttn": 0, "fiscal": 0})
+    fresh["prom"].add_product("DEMO-001", quantity=5, price="10")
+    assert fresh["rozetka"].next_order_id == 905812347
+    assert fresh["prom"].place_order({}, [{"key": "DEMO-001", "quantity": 1}])["id"] == 412345678
