@@ -212,6 +212,21 @@ class OmniChannel(models.Model):
 class OmniExternalOrder(models.Model):
     _inherit = "omni.external.order"
 
+    def _omni_reported_commission(self, sale, order):
+        """The lines always add up to the order's figure: a marketplace that reports both
+        and disagrees with itself has the difference shared by the line totals (the
+        books book the order's figure, the reports read the lines)."""
+        res = super()._omni_reported_commission(sale, order)
+        if not res:
+            return res
+        total, per_line = res
+        difference = money.quantize_uah(total) - sum(per_line, Decimal(0))
+        if difference and per_line:
+            lines = self._omni_channel_lines(sale)
+            extra = money.split_amount(difference, [line.price_total for line in lines])
+            per_line = [value + share for value, share in zip(per_line, extra, strict=True)]
+        return total, per_line
+
     def _omni_commission_by_rules(self, sale):
         """The channel's commission rules, stored once: an order that already has a
         commission by rules keeps it (a later change of rules does not rewrite

@@ -121,3 +121,29 @@ class TestCostRules(OmniChannelCase):
         self.assertEqual(sale.omni_acquiring_fee, 0.0)
         sale._omni_register_collected(505.0, fields.Datetime.now(), "channel")
         self.assertEqual(sale.omni_acquiring_fee, 15.63)  # 12.625 -> 12.63, + 3.00
+
+    def test_lines_add_up_to_the_order_figure_the_marketplace_reports(self):
+        external = self.import_order([{"sku": "SKU-0", "quantity": 1},
+                                      {"sku": "SKU-1", "quantity": 3}])
+        sale = external.sale_order_id
+        order = self.neutral(external, sale, Decimal("10.00"))
+        order.lines[0].commission = Decimal("3.00")
+        order.lines[1].commission = Decimal("4.00")
+        external._omni_set_commission(sale, order)
+        lines = external._omni_channel_lines(sale)
+        # 3.00 more than the lines say, shared 100 : 303
+        self.assertEqual(lines.mapped("omni_commission"), [3.74, 6.26])
+        self.assertEqual(sale.omni_commission, 10.0)
+
+    def test_recompute_applies_a_new_delivery_rule_on_purpose(self):
+        external = self.import_order([{"sku": "SKU-2", "quantity": 1}])
+        sale = external.sale_order_id
+        self.assertEqual(sale.omni_delivery_cost, 0.0)
+        self.channel.write({"delivery_cost_policy": "rule", "delivery_cost_fixed": 30.0})
+        self.assertEqual(sale.omni_delivery_cost, 0.0, "history is not rewritten")
+        today = fields.Date.context_today(self.env.user)
+        self.env["omni.cost.recompute.wizard"].create({
+            "date_from": today, "date_to": today, "channel_ids": [(6, 0, self.channel.ids)],
+            "commission": False, "delivery": True}).action_recompute()
+        self.assertEqual(sale.omni_delivery_cost, 30.0)
+        self.assertEqual(sale.omni_commission, 15.1, "the commission was left alone")

@@ -1,0 +1,1 @@
+from . import omni_payout_registry_import

@@ -1,0 +1,1 @@
+from . import omni_reorder_advice
