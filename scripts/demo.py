@@ -256,6 +256,8 @@ def banner(args, sims, data, logdir):
     advance = json.dumps({"number": "<TTN>", "steps": 9, "script": "delivered"})
     order = json.dumps({"customer": {"name": "Іван Петренко", "phone": "+380671234567"},
                         "lines": [{"key": "DEMO-001", "quantity": 1}]}, ensure_ascii=False)
+    report = ("Omnichannel > Analytics > Profit and Loss" if "omni_analytics" in demo_addons()
+              else "(the analytics addon is not in addons/)")
     say(f"""
 ==========================================================================
  omni demo is running: {args.url}
@@ -273,6 +275,8 @@ def banner(args, sims, data, logdir):
    - Open an order's delivery and Validate: the Nova Poshta TTN and label come back.
    - Move a parcel to delivered (cash collected, then the Checkbox receipt):
        curl -s -X POST {np_url}/_sandbox/np/advance -d '{advance}'
+   - The profit per channel and order (commission, delivery cost, margin):
+     {report}
    - Order yourself on Prom.ua:
        curl -s -X POST {prom_url}/_sandbox/orders -d '{order}'
 

@@ -14,6 +14,7 @@ quantity each channel should show, and the own shop's channel id and API key.
 import argparse
 import base64
 import contextlib
+import datetime
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ PROM_TOKEN = "prom-sandbox-token"
 NP_KEY = "np-sandbox-key-0001"
 #: Rozetka's item ids of the demo products (its own ids: the simulator lists them so)
 ROZETKA_ITEM_BASE = 600100000
+ROZETKA_COMMISSION = 12.0
 CHECKBOX = {"login": "cashier", "password": "secret-pass", "pin": "1234",
             "license_key": "test-license-key"}
 
@@ -130,6 +132,8 @@ def load_products(env, company, warehouse, catalog, product_image):
 
 
 def load_novaposhta(env, company, url, delivery_product_name="Доставка Новою Поштою"):
+    from odoo import fields
+
     Account = env["omni.np.account"]
     account, created = ensure(Account, [("name", "=", "Нова Пошта (пісочниця)")],
                               {"name": "Нова Пошта (пісочниця)", "api_key": NP_KEY},
@@ -149,6 +153,9 @@ def load_novaposhta(env, company, url, delivery_product_name="Доставка �
     cron = env.ref("omni_delivery_novaposhta.ir_cron_omni_np_track", raise_if_not_found=False)
     if cron and (cron.interval_number, cron.interval_type) != (1, "minutes"):
         cron.write({"interval_number": 1, "interval_type": "minutes"})
+    soon = fields.Datetime.now() + datetime.timedelta(minutes=1)
+    if cron and cron.nextcall > soon:  # planned 2 hours ahead at installation
+        cron.nextcall = fields.Datetime.now()
     product, _new = ensure(env["product.product"], [("name", "=", delivery_product_name),
                                                     ("type", "=", "service")],
                            {"name": delivery_product_name, "type": "service",
@@ -194,6 +201,12 @@ def load_channels(env, company, warehouse, products, urls):
         {"name": CHANNELS["shop"], "channel_type": "shop", **common,
          "shop_webhook_secret": SHOP_SECRET},
         {"shop_webhook_url": f"{urls['shop']}/webhook"})
+    # Rozetka's commission as a flat share of the order (a category's rate in the
+    # seller's contract: 5-20 %); Prom reports its own on each order
+    rozetka = channels["rozetka"]
+    if "commission_percent" in rozetka and not (rozetka.commission_percent
+                                                or rozetka.commission_rule_ids):
+        rozetka.commission_percent = ROZETKA_COMMISSION
     Binding = env["omni.product.binding"]
     for channel in channels.values():
         bound = set(Binding.search([("channel_id", "=", channel.id)]).product_id.ids)
