@@ -299,7 +299,8 @@ def parse_args(argv):
         parser.add_argument(f"--{name}-port", type=int, default=port,
                             help=f"the {name} simulator's port (default {port})")
     parser.add_argument("--gevent-port", type=int,
-                        help="Odoo's long-polling (gevent) port (default: --port + 3)")
+                        help="Odoo's long-polling (gevent) port (default: --port + 3, or the "
+                        "next one the simulators do not use)")
     parser.add_argument("--no-buyers", action="store_true", help="no orders by themselves")
     parser.add_argument("--buyer-interval", type=float, nargs=2, default=(20, 40),
                         metavar=("MIN", "MAX"), help="seconds between two orders (20 40)")
@@ -310,9 +311,12 @@ def parse_args(argv):
                         help="build the database and load the data, then stop")
     args = parser.parse_args(argv)
     args.url = f"http://127.0.0.1:{args.port}"
-    if args.gevent_port is None:
+    sim_ports = [getattr(args, f"{n}_port") for n in SIMULATORS]
+    if args.gevent_port is None:  # Odoo's habit (8072 beside 8069), away from the others
         args.gevent_port = args.port + 3
-    ports = [args.port, args.gevent_port, *(getattr(args, f"{n}_port") for n in SIMULATORS)]
+        while args.gevent_port in (args.port, *sim_ports):
+            args.gevent_port += 1
+    ports = [args.port, args.gevent_port, *sim_ports]
     if len(set(ports)) != len(ports):
         parser.error(f"the ports must differ: {ports}")
     return args

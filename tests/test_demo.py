@@ -254,3 +254,13 @@ def test_a_new_run_carries_on_numbering_after_what_odoo_has():
     fresh["prom"].add_product("DEMO-001", quantity=5, price="10")
     assert fresh["rozetka"].next_order_id == 905812347
     assert fresh["prom"].place_order({}, [{"key": "DEMO-001", "quantity": 1}])["id"] == 412345678
+
+
+def test_ports_default_apart_and_a_clash_is_refused():
+    args = demo.parse_args([])
+    assert (args.port, args.gevent_port, args.url) == (8069, 8072, "http://127.0.0.1:8069")
+    # port + 3 would be a simulator's: the next free one
+    args = demo.parse_args(["--port", "8369", "--prom-port", "8372", "--shop-port", "8373"])
+    assert args.gevent_port == 8374
+    with pytest.raises(SystemExit):
+        demo.parse_args(["--rozetka-port", "8172"])  # Prom's default
