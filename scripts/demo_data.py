@@ -305,6 +305,9 @@ def main(argv=None):
     parser.add_argument("--db", required=True)
     parser.add_argument("--urls", required=True, help="JSON: simulator name -> base URL")
     parser.add_argument("--state", help="file keeping the shop's API key")
+    parser.add_argument("--chart-only", action="store_true",
+                        help="only the company and its chart of accounts (before the "
+                        "addons that refer to the journals are installed)")
     args = parser.parse_args(argv)
     urls = json.loads(args.urls)
 
@@ -319,7 +322,10 @@ def main(argv=None):
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        result = load(env, urls, state)
+        if args.chart_only:
+            result = {"company": load_company(env).name}
+        else:
+            result = load(env, urls, state)
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
 
