@@ -167,9 +167,20 @@ class OmniChannel(models.Model):
         )
 
     def _rozetka_write_offers(self, pairs):
-        """Store Rozetka's item id and feed flag on bindings, without marking them dirty."""
+        """Store Rozetka's item id and feed flag on bindings, without marking them dirty.
+
+        Written in a transaction of its own, committed at once: the push that follows
+        records its results on the same binding rows outside the job's transaction
+        (``_omni_record_pushed``), which would otherwise wait for this job forever.
+        Rozetka's ids are facts worth keeping even if the push then fails.
+        """
         if not pairs:
             return
+        self._omni_write_outside(self, lambda channel: channel._rozetka_write_offers_sql(pairs))
+        self.env["omni.product.binding"].invalidate_model(
+            ["external_id", "rozetka_managed_by_feed"])
+
+    def _rozetka_write_offers_sql(self, pairs):
         self.env.cr.execute(SQL(
             """
             UPDATE omni_product_binding b
@@ -183,8 +194,6 @@ class OmniChannel(models.Model):
             [offer.key for _pid, offer in pairs],
             [bool(offer.managed_by_feed) for _pid, offer in pairs],
         ))
-        self.env["omni.product.binding"].invalidate_model(
-            ["external_id", "rozetka_managed_by_feed"])
 
     def _rozetka_refresh_offers(self):
         """Job: read every Rozetka offer; note item ids and which ones a price list manages."""
