@@ -17,7 +17,10 @@ odoo_bin -d "$TEST_DB" --addons-path="$(addons_path)" -i "$ADDONS" \
 TEST_DIRS=$(ls -d addons/*/tests)
 # pytest-odoo imports Odoo's test framework before Odoo knows it is testing, which
 # Odoo reports with an error and a stack trace; that one message is silenced.
+# The tests run their jobs themselves; queue_job's runner, which starts with the
+# test HTTP server, must not take the jobs the real-transaction tests commit.
 # shellcheck disable=SC2086
+ODOO_QUEUE_JOB_CHANNELS=root:0 \
 "$PYTHON" -m pytest -q -p no:cacheprovider --odoo-database="$TEST_DB" \
     --odoo-addons-path="$(addons_path)" --odoo-log-level=warn \
     --odoo-extra=log-handler=odoo.tests.common:CRITICAL --odoo-http $TEST_DIRS
