@@ -4,6 +4,13 @@ from odoo import api, fields, models
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    def unlink(self):
+        """The lines go first, through the ORM: deleting the order alone would leave
+        the lines' shares of its costs to recompute on lines its deletion cascades
+        away (Odoo then fails writing them)."""
+        self.order_line.unlink()
+        return super().unlink()
+
     omni_refusal_count = fields.Integer(
         "Customer's Refused Parcels", related="partner_id.commercial_partner_id.omni_refused_count")
     omni_refusal_risk = fields.Boolean(

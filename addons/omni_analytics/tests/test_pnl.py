@@ -58,6 +58,18 @@ class TestPnl(AnalyticsCase):
             {"commission": first.omni_commission, "delivery_cost": first.omni_delivery_cost,
              "cod_fee": first.omni_cod_fee, "acquiring_fee": first.omni_acquiring_fee})
 
+    def test_a_cancelled_channel_order_can_be_deleted(self):
+        """Its lines' shares of the order's costs do not outlive it."""
+        buyer = self.env["res.partner"].create({"name": "Покупець"})
+        order = self.order(buyer, [(self.p1, 1, 150.0)], channel=self.rozetka,
+                           omni_delivery_cost=35.0)
+        order._action_cancel()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        order.unlink()
+        self.env.flush_all()
+        self.assertFalse(order.exists())
+
     def test_return_reverses_revenue_and_cost(self):
         order = self.order(self.buyer, [(self.p1, 3, 150.0)], self.prom)
         picking = self.deliver(order)

@@ -105,9 +105,12 @@ class TestFiscalReceipts(CheckboxCase):
         cash = self.env["account.journal"].search(
             [("type", "=", "cash"), ("company_id", "=", self.env.company.id)], limit=1
         )
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": cash.id})._create_payments()
+        if invoice.payment_state != "paid":
+            # (where the books addon is installed it has already paid the invoice
+            # from the collected cash, the same case booked for the accountant)
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"journal_id": cash.id})._create_payments()
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(order.omni_collected_source, "cod", "the cash on delivery booked")
         self.run_fiscal_jobs()

@@ -190,7 +190,11 @@ class TestBrowser(SuiteCase, HttpCase):
         self.rozetka.action_import_orders_now()
         self.run_all_jobs()
         self.goto("/odoo/action-omni_channel_base.omni_external_order_action")
-        self.assertEqual(page.locator(".o_data_row").count(), 1)
+        external = self.env["omni.external.order"].search(
+            [("channel_id", "=", self.rozetka.id)])
+        self.assertEqual(len(external), 1)
+        self.assertEqual(
+            page.locator(".o_data_row", has_text=external.external_id).count(), 1)
         self.shot("external_orders")
 
         # the order arrived: the manager opens it from the orders and ships it
