@@ -114,12 +114,12 @@ def drop_db(db):
     shutil.rmtree(filestore, ignore_errors=True)
 
 
-def install(db, modules, children, logdir):
+def install(db, modules, children, logdir, update=False):
     log_path = logdir / "install.log"
     proc = children.run(
         [python(), "-m", "odoo", "-d", db, f"--addons-path={demo_data.addons_path()}",
-         "-i", ",".join(modules), "--without-demo=all", "--load-language=uk_UA",
-         "--stop-after-init", "--log-level=warn"], log_path)
+         "-u" if update else "-i", ",".join(modules), "--without-demo=all",
+         "--load-language=uk_UA", "--stop-after-init", "--log-level=warn"], log_path)
     if proc.returncode:
         raise SystemExit(f"Installing the addons failed (exit {proc.returncode}); "
                          f"see {log_path}:\n{log_path.read_text(errors='replace')[-3000:]}")
@@ -129,12 +129,17 @@ def build_db(db, children, logdir, urls):
     """Create the database, or install the addons it lacks (an addon landed since)."""
     wanted = demo_addons()
     if db_exists(db):
-        missing = [name for name in wanted if name not in installed_modules(db)]
-        if not missing:
-            say(f"Database {db}: reusing it (--reset rebuilds it).")
-            return
-        say(f"Database {db}: installing {', '.join(missing)}...")
-        install(db, missing, children, logdir)
+        installed = installed_modules(db)
+        missing = [name for name in wanted if name not in installed]
+        present = [name for name in wanted if name in installed and name.startswith("omni_")]
+        # the checkout may be newer than the database: its addons are updated (their
+        # migrations run), so a reused database always matches the code
+        say(f"Database {db}: reusing it, updating the addons to this checkout "
+            "(--reset rebuilds it)...")
+        install(db, present, children, logdir, update=True)
+        if missing:
+            say(f"Database {db}: installing {', '.join(missing)}...")
+            install(db, missing, children, logdir)
         return
     say(f"Database {db}: creating it with {', '.join(wanted)} (a few minutes)...")
     # the Ukrainian chart first: it replaces the generic one, journals included, which
