@@ -22,6 +22,8 @@ from odoo.exceptions import ValidationError
 
 from omni_connectors.core import money
 
+from .sale_order import COLLECTION_SOURCES
+
 
 def _percent_of(amount, percent):
     """``percent`` % of ``amount``, in whole kopecks (half up)."""
@@ -71,11 +73,7 @@ class OmniAcquiringRule(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     source = fields.Selection(
-        [
-            ("channel", "Paid on the channel"),
-            ("cod", "Cash on delivery collected"),
-            ("payment", "Payment in Odoo"),
-        ],
+        COLLECTION_SOURCES,
         string="Collected By",
         required=True,
         default="channel",

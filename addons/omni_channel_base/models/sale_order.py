@@ -3,6 +3,14 @@ from odoo.exceptions import UserError
 
 from omni_connectors.core.models import OrderState
 
+#: who collected the buyer's money: the events of _omni_register_collected, and what
+#: the acquiring rules (omni.acquiring.rule) apply to
+COLLECTION_SOURCES = [
+    ("channel", "Paid on the channel"),
+    ("cod", "Cash on delivery collected"),
+    ("payment", "Payment in Odoo"),
+]
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -57,11 +65,7 @@ class SaleOrder(models.Model):
         "(card acquiring, the marketplace's payment service).",
     )
     omni_collected_source = fields.Selection(
-        [
-            ("channel", "Paid on the channel"),
-            ("cod", "Cash on delivery collected"),
-            ("payment", "Payment in Odoo"),
-        ],
+        COLLECTION_SOURCES,
         string="Collected By",
         copy=False,
         readonly=True,
