@@ -2,7 +2,7 @@
     "name": "Omnichannel Base",
     "summary": "Sales channels, product bindings, real-time stock and price sync, "
     "order import pipeline and sync log",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "omni",

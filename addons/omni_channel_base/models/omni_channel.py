@@ -4,7 +4,10 @@ from odoo.exceptions import UserError
 from omni_connectors.core import errors as cerr
 
 #: job priorities: stock first, then prices, then catalogue and order work
-PRIORITY = {"stock": 5, "price": 15, "orders": 10, "reconcile": 30}
+#: job priorities (lower first, within a job channel): stock before all; then the
+#: order polls and imports, which reserve stock; the statuses sent back after them
+PRIORITY = {"stock": 5, "orders": 10, "order": 10, "status": 12, "price": 15,
+            "reconcile": 30}
 
 
 class OmniChannel(models.Model):
@@ -111,6 +114,18 @@ class OmniChannel(models.Model):
         "benchmark is measured at the default). A poll that finds nothing costs one "
         "short request. 0 = only by the scheduled action (every minute).",
     )
+    order_poll_busy_interval = fields.Integer(
+        "While Orders Come In, Check Every (s)",
+        default=1,
+        help="After a new order the channel is checked this often, for the time below: "
+        "a shop that is selling is where the last unit goes twice. 0, or a value not "
+        "below the interval above, keeps the interval above.",
+    )
+    order_poll_busy_minutes = fields.Integer(
+        "Checking Often For (min)",
+        default=5,
+        help="How long after the last new order the short interval above holds.",
+    )
     order_import_days = fields.Integer(
         "First Import Covers (days)",
         default=3,
@@ -153,6 +168,7 @@ class OmniChannel(models.Model):
     last_price_push = fields.Datetime(compute="_compute_status")
     last_order_import = fields.Datetime(compute="_compute_status")
     last_reconcile = fields.Datetime("Last Stock Check", compute="_compute_status")
+    last_order_arrival = fields.Datetime("Last New Order", compute="_compute_status")
     last_error = fields.Text(compute="_compute_status")
     empty_poll_count = fields.Integer(
         "Checks Without New Orders",
@@ -170,13 +186,14 @@ class OmniChannel(models.Model):
 
     # ------------------------------------------------------------------ status
     @api.depends("status_ids.last_success", "status_ids.last_error", "status_ids.cursor",
-                 "status_ids.empty_count")
+                 "status_ids.empty_count", "status_ids.last_arrival")
     def _compute_status(self):
         fields_by_kind = {"stock": "last_stock_push", "price": "last_price_push",
                           "orders": "last_order_import", "reconcile": "last_reconcile"}
         for channel in self:
             values = dict.fromkeys(fields_by_kind.values(), False)
             values["empty_poll_count"] = 0
+            values["last_order_arrival"] = False
             errors = []
             cursor = False
             for status in channel.sudo().status_ids:
@@ -187,6 +204,7 @@ class OmniChannel(models.Model):
                 if status.kind == "orders":
                     cursor = status.cursor
                     values["empty_poll_count"] = status.empty_count
+                    values["last_order_arrival"] = status.last_arrival
             errors.sort(key=lambda e: e[0] or fields.Datetime.now())
             values["last_error"] = errors[-1][1] if errors else False
             values["order_cursor"] = cursor  # readable by administrators only

@@ -29,6 +29,18 @@ class OmniChannelStatus(models.Model):
     last_error = fields.Text(readonly=True)
     last_error_date = fields.Datetime(readonly=True)
     cursor = fields.Char(readonly=True)
+    last_start = fields.Datetime(
+        "Last Push Started",
+        readonly=True,
+        help="When the last push of this kind started (to the microsecond): the next "
+        "one waits for the least interval between two pushes.",
+    )
+    last_arrival = fields.Datetime(
+        "Last New Order",
+        readonly=True,
+        help="When the order import last found an order it did not have; the channel "
+        "checks more often for a while after it.",
+    )
     empty_count = fields.Integer(
         "Checks Finding Nothing",
         readonly=True,
@@ -54,7 +66,7 @@ class OmniChannelStatus(models.Model):
 
     @api.model
     def _omni_set(self, channel, kind, **values):
-        """Upsert the status row; values: last_success, last_error, cursor."""
+        """Upsert the status row; values: last_success, last_error, cursor, last_arrival."""
         columns = sorted(values)
         self.env.cr.execute(
             SQL(
@@ -77,5 +89,5 @@ class OmniChannelStatus(models.Model):
         self.invalidate_model()
         channel.invalidate_recordset(
             ["last_stock_push", "last_price_push", "last_order_import", "last_reconcile",
-             "last_error", "order_cursor", "empty_poll_count"]
+             "last_error", "order_cursor", "empty_poll_count", "last_order_arrival"]
         )

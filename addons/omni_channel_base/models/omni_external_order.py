@@ -17,6 +17,8 @@ from omni_connectors.core import checks, money
 from omni_connectors.core import errors as cerr
 from omni_connectors.core.models import OrderState, RawOrder
 
+from .omni_channel import PRIORITY
+
 _logger = logging.getLogger(__name__)
 
 
@@ -251,6 +253,7 @@ class OmniExternalOrder(models.Model):
                     number=o.external_id,
                     channel=o.channel_id.name,
                 ),
+                priority=PRIORITY["order"],
                 suffix=f":{order.id}",
                 record=order,
             )._omni_process()
@@ -531,9 +534,11 @@ class OmniExternalOrder(models.Model):
         """Create the sale order from :meth:`_omni_prepare_sale_vals`; prices as paid."""
         channel = self.channel_id
         vals = self._omni_prepare_sale_vals(partner, lines, order)
-        # no "Sales Order created" note: the message below says where it came from
+        # no "Sales Order created" note (the message below says where it came from),
+        # no tracking of the values it is created with, and the job's user does not
+        # follow every order it imports
         sale = self.env["sale.order"].with_company(channel.company_id).with_context(
-            mail_create_nolog=True).create(vals)
+            tracking_disable=True).create(vals)
         self._omni_set_paid_prices(sale, lines)
         self._omni_set_commission(sale, order)
         # a note in the chatter, as message_post would write it, without looking
@@ -828,7 +833,7 @@ class OmniExternalOrder(models.Model):
                     "Send status %(status)s of order %(number)s to %(channel)s",
                     status=s.value, number=o.external_id, channel=o.channel_id.name,
                 ),
-                priority=8,
+                priority=PRIORITY["status"],
                 suffix=f":{order.id}:{state.value}:{ttn}",
                 record=order,
             )._omni_push_status(

@@ -1,4 +1,5 @@
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, sql_db
@@ -218,6 +219,34 @@ class TestOrderImport(OmniChannelCase):
         self.flush()
         self.assertEqual(self.pending_jobs("orders", channel), following)
         self.assertFalse(following.eta)
+
+    def test_checks_often_while_orders_come_in(self):
+        channel = self.channels[0]
+        channel.write({"order_poll_interval": 20, "order_poll_busy_interval": 2,
+                       "order_poll_busy_minutes": 5})
+
+        def poll_and_wait():
+            """Run the waiting poll; seconds until the one it schedules."""
+            self.env["queue.job"].search([
+                ("identity_key", "=", channel._omni_job_key("orders")),
+                ("state", "=", "pending")]).write({"eta": False})
+            self.run_job(self.pending_jobs("orders", channel))
+            following = self.pending_jobs("orders", channel)
+            self.assertEqual(len(following), 1)
+            return (following.eta - fields.Datetime.now()).total_seconds()
+
+        channel.action_import_orders_now()
+        self.flush()
+        self.assertGreater(poll_and_wait(), 15, "quiet: the usual interval")
+        self.assertFalse(channel.last_order_arrival)
+        self.sims[0].place_order(BUYER, [{"sku": "SKU-0", "quantity": 1}])
+        self.assertLess(poll_and_wait(), 5, "a new order: checked again soon")
+        self.assertTrue(channel.last_order_arrival)
+        self.assertLess(poll_and_wait(), 5, "still soon while orders come in")
+        arrived = channel.last_order_arrival
+        self.env["omni.channel.status"]._omni_set(
+            channel, "orders", last_arrival=arrived - timedelta(minutes=6))
+        self.assertGreater(poll_and_wait(), 15, "five minutes without orders: quiet again")
 
     def test_review_policy_leaves_quotation(self):
         self.channels[0].order_policy = "review"

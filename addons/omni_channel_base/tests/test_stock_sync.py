@@ -212,6 +212,33 @@ class TestStockCoalescing(OmniChannelCase):
             self.assertEqual({o["quantity"] for o in sim.dump_state()["offers"]}, {9})
 
 
+    def test_pushes_of_a_channel_start_at_least_the_interval_apart(self):
+        """A stream of changes gives a few pushes a second, each with what came
+        meanwhile; a change after a quiet moment goes at once."""
+        channel = self.channels[0]
+        self.assertEqual(channel._omni_push_pause("stock"), 0.0, "a first push: at once")
+        second = channel._omni_push_pause("stock")
+        self.assertGreater(second, 0.15)
+        self.assertLessEqual(second, 0.25)
+        self.assertLessEqual(channel._omni_push_pause("stock"), 0.25, "never longer")
+        # a push waiting for its start reads what is committed until then: a change
+        # now queues no job of its own
+        self.assertEqual(self.channels._omni_push_coming("stock"), channel)
+        jobs_before = self.pending_jobs("stock", channel)
+        channel._omni_enqueue_now("stock")
+        self.flush()
+        self.assertEqual(self.pending_jobs("stock", channel), jobs_before)
+        self.channels[1]._omni_enqueue_now("stock")
+        self.flush()
+        self.assertTrue(self.pending_jobs("stock", self.channels[1]))
+        self.assertEqual(self.channels[1]._omni_push_pause("stock"), 0.0,
+                         "another channel does not wait")
+        self.assertEqual(channel._omni_push_pause("price"), 0.0, "nor another kind")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "omni_channel_base.push_min_interval", "0")
+        self.assertEqual(channel._omni_push_pause("stock"), 0.0, "0: never wait")
+
+
 @tagged("post_install", "-at_install")
 class TestStockFaults(OmniChannelCase):
     channel_count = 1
