@@ -281,7 +281,7 @@ class OmniChannel(models.Model):
         """Map now, so the answer tells the shop the result; a busy order goes to a job."""
         try:
             with self.env.cr.savepoint():
-                order._omni_process()
+                order._omni_process_here()
         except RetryableJobError:
             order._omni_enqueue_processing()
 
