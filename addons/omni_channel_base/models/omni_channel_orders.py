@@ -101,7 +101,7 @@ class OmniChannel(models.Model):
                     # keep the pages already stored; the next run continues
                     partial = f"; stopped early: {err}"
                     break
-                records = ExternalOrder._omni_store(self, batch.orders)
+                records = ExternalOrder._omni_store(self, batch.orders, adapter=adapter)
                 received += len(batch.orders)
                 changed += len(records)
                 arrived += len(records.filtered(lambda r: r.receive_count == 1))

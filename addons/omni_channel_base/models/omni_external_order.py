@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 import logging
@@ -98,6 +99,10 @@ class OmniExternalOrder(models.Model):
     )
     raw_payload = fields.Text(readonly=True, tracking=True)
     payload_hash = fields.Char(readonly=True, index=True)
+    content_digest = fields.Char(
+        readonly=True, copy=False,
+        help="Digest of the order as last read, its status apart: an order received "
+        "again with only the status Odoo sent changed is not mapped again.")
     updated_marker = fields.Char("Channel Change Stamp", readonly=True)
     receive_count = fields.Integer("Times Received", default=1, readonly=True)
     last_received = fields.Datetime(readonly=True)
@@ -179,14 +184,17 @@ class OmniExternalOrder(models.Model):
         return text
 
     @api.model
-    def _omni_store(self, channel, raw_orders):
+    def _omni_store(self, channel, raw_orders, adapter=None):
         """Store raw payloads once per (channel, external id).
 
         One INSERT .. ON CONFLICT per payload: concurrent imports of the same
         order end in one row. Returns the records that are new or whose payload
-        changed; an identical re-delivery returns nothing.
+        changed; an identical re-delivery returns nothing, nor does (given the
+        channel's ``adapter`` to read it) the echo of a status Odoo sent
+        (:meth:`_omni_is_echo`): it is stored and needs no mapping.
         """
         changed_ids = []
+        echo_ids = []
         now = fields.Datetime.now()
         previous = {}
         for raw in raw_orders:
@@ -195,13 +203,18 @@ class OmniExternalOrder(models.Model):
             external_id = checks.clean_text(str(raw.external_id or "")).strip()[:200]
             external_id = external_id or f"unreadable-{digest[:16]}"
             self.env.cr.execute(
-                "SELECT id, raw_payload FROM omni_external_order"
+                "SELECT id, raw_payload, state, content_digest, last_status_sent,"
+                "       sale_order_id"
+                "  FROM omni_external_order"
                 " WHERE channel_id = %s AND external_id = %s AND payload_hash != %s",
                 [channel.id, external_id, digest],
             )
             row = self.env.cr.fetchone()
+            echo = None
             if row:
                 previous[row[0]] = row[1]
+                if adapter is not None:
+                    echo = self._omni_is_echo(adapter, raw, *row[2:])
             self.env.cr.execute(
                 """
                 INSERT INTO omni_external_order AS o
@@ -234,9 +247,19 @@ class OmniExternalOrder(models.Model):
                 },
             )
             row = self.env.cr.fetchone()
-            if row:
+            if row and echo is not None:
+                self.env.cr.execute(
+                    "UPDATE omni_external_order SET state = 'imported', remote_status = %s"
+                    " WHERE id = %s",
+                    [checks.clean_text(echo.remote_status or "")[:2000] or None, row[0]],
+                )
+                echo_ids.append(row[0])
+            elif row:
                 changed_ids.append(row[0])
         self.invalidate_model()
+        if echo_ids:
+            _logger.debug("%s: %d status echoes stored, not mapped again", channel.name,
+                          len(echo_ids))
         changed = self.browse(changed_ids)
         for order in changed.filtered(lambda o: o.id in previous):
             # the raw data is the evidence: its earlier version stays in the chatter
@@ -248,6 +271,38 @@ class OmniExternalOrder(models.Model):
                 ),
             )
         return changed
+
+    @api.model
+    def _omni_is_echo(self, adapter, raw, state, content_digest, last_status_sent,
+                      sale_order_id):
+        """The parsed order, if ``raw`` only echoes the status Odoo last sent.
+
+        Sending a status (accepted, shipped) changes the order on the channel,
+        so the next poll receives it again. When the order was mapped, nothing
+        but its status changed (same :func:`content_digest`), and that status is
+        the one Odoo sent, mapping it again would change nothing: it is kept as
+        received, without a job, a note or a state change. Anything else, or a
+        payload that cannot be read, goes through the pipeline as usual.
+        """
+        if not (state == "imported" and sale_order_id and content_digest
+                and last_status_sent):
+            return None
+        try:
+            order = adapter.parse_order(raw)
+        except Exception:  # noqa: BLE001 - the pipeline reports it
+            return None
+        if order.state.value != last_status_sent or content_digest != \
+                self._omni_content_digest(order):
+            return None
+        return order
+
+    @api.model
+    def _omni_content_digest(self, order):
+        """A digest of what the order says apart from its status."""
+        same = dataclasses.replace(
+            order, state=OrderState.NEW, remote_status="", remote_status_name="",
+            updated_at=None)
+        return hashlib.sha256(repr(same).encode()).hexdigest()
 
     def _omni_enqueue_processing(self):
         for order in self:
@@ -468,6 +523,7 @@ class OmniExternalOrder(models.Model):
     def _omni_order_vals(self, order):
         """What the form shows of the order, stored whatever it holds (cleaned, bounded)."""
         vals = self._omni_order_raw_vals(order)
+        vals["content_digest"] = self._omni_content_digest(order)
         for key, value in vals.items():
             if isinstance(value, str):
                 vals[key] = checks.clean_text(value)[:2000]

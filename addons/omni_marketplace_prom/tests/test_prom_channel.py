@@ -257,6 +257,19 @@ class TestPromChannel(OmniChannelCase):
         self.assertEqual(external.sale_order_id, sale)
         self.assertEqual(len(sale.message_ids), messages)
 
+    def test_status_echo_is_stored_not_mapped_again(self):
+        self.place()
+        external = self.import_orders()
+        self.assertEqual(external.last_status_sent, "confirmed")
+        notes, count = len(external.message_ids), external.receive_count
+        self.channel.action_import_orders_now()
+        for job in self.pending_jobs("orders", self.channel):
+            self.run_job(job)
+        self.assertEqual(external.receive_count, count + 1, "the accepted order came back")
+        self.assertFalse(self.pending_jobs("order:"), "it needs no mapping")
+        self.assertEqual(external.state, "imported")
+        self.assertEqual(len(external.message_ids), notes, "no note of a change")
+
     def test_match_by_barcode_then_external_id_is_set_on_prom(self):
         product = self.env["product.product"].create({
             "name": "Горнятко", "default_code": "MUG-07", "barcode": "4820000000017",

@@ -91,6 +91,28 @@ class TestRozetkaChannel(RozetkaChannelCase):
         self.assertFalse(self.puts(), "nothing is sent again")
         self.assertFalse(self.pending_jobs("order"))
 
+    def test_status_echo_is_stored_not_mapped_again(self):
+        placed = self.place()
+        external = self.import_orders()
+        self.assertEqual(self.sim.orders[placed["id"]]["status"], 26)
+        notes = len(external.message_ids)
+        sale_notes = len(external.sale_order_id.message_ids)
+        self.channel.action_import_orders_now()
+        for job in self.pending_jobs("orders", self.channel):
+            self.run_job(job)
+        self.assertEqual(external.receive_count, 2, "the accepted order came back")
+        self.assertFalse(self.pending_jobs("order:"), "it needs no mapping")
+        self.assertEqual(external.state, "imported")
+        self.assertEqual(external.remote_status, "26")
+        self.assertIn("26", external.raw_payload)
+        self.assertEqual(len(external.message_ids), notes, "no note of a change")
+        self.assertEqual(len(external.sale_order_id.message_ids), sale_notes)
+        # a change made on Rozetka itself still goes through the pipeline
+        self.sim.cancel_order_remote(placed["id"])
+        self.import_orders()
+        self.assertEqual(external.state, "cancelled")
+        self.assertEqual(external.sale_order_id.state, "cancel")
+
     def test_broken_payload_needs_attention_with_raw_body(self):
         order_id = self.sim.inject_raw_order({
             "id": 700001, "status": 1, "status_group": 1, "user_phone": "380671234567",
