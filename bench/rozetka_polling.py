@@ -3,7 +3,8 @@
 
 A real Odoo server (HTTP workers and the queue_job runner) polls a
 RozetkaSimulator with the shipped settings of a Rozetka channel (check every
-5 s, full check every 300 s, sync delay 1 s); a second channel (a generic
+5 s, every 1 s for 5 minutes after a new order, full check every 300 s, sync
+delay 0); a second channel (a generic
 marketplace simulator) shows the same products. Both simulators live in this
 process.
 

@@ -3,7 +3,6 @@ from odoo.exceptions import UserError
 
 from omni_connectors.core import errors as cerr
 
-#: job priorities: stock first, then prices, then catalogue and order work
 #: job priorities (lower first, within a job channel): stock before all; then the
 #: order polls and imports, which reserve stock; the statuses sent back after them
 PRIORITY = {"stock": 5, "orders": 10, "order": 10, "status": 12, "price": 15,

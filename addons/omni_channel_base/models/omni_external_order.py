@@ -249,7 +249,8 @@ class OmniExternalOrder(models.Model):
             row = self.env.cr.fetchone()
             if row and echo is not None:
                 self.env.cr.execute(
-                    "UPDATE omni_external_order SET state = 'imported', remote_status = %s"
+                    "UPDATE omni_external_order SET state = 'imported',"
+                    " remote_status = COALESCE(%s, remote_status)"
                     " WHERE id = %s",
                     [checks.clean_text(echo.remote_status or "")[:2000] or None, row[0]],
                 )
@@ -279,10 +280,11 @@ class OmniExternalOrder(models.Model):
 
         Sending a status (accepted, shipped) changes the order on the channel,
         so the next poll receives it again. When the order was mapped, nothing
-        but its status changed (same :func:`content_digest`), and that status is
-        the one Odoo sent, mapping it again would change nothing: it is kept as
-        received, without a job, a note or a state change. Anything else, or a
-        payload that cannot be read, goes through the pipeline as usual.
+        but its status changed (same :meth:`_omni_content_digest`), and that
+        status is the one Odoo sent, mapping it again would change nothing: the
+        new payload is stored, without a job, a note or a change of state.
+        Anything else, or a payload that cannot be read, goes through the
+        pipeline as usual.
         """
         if not (state == "imported" and sale_order_id and content_digest
                 and last_status_sent):
