@@ -350,11 +350,32 @@ class OmniExternalOrder(models.Model):
         for attempt in range(CLAIM_ATTEMPTS):
             try:
                 with self._omni_fresh_env() as order:
+                    order._omni_claim_first()
                     return order._omni_process_here()
             except psycopg2.errors.SerializationFailure:
                 if attempt == CLAIM_ATTEMPTS - 1 or tools.same_transaction(self.env):
                     raise  # the job queue replays it later
                 _logger.debug("Order %s collided with another import; again", self.id)
+
+    def _omni_claim_first(self):
+        """Claim the order's products before any other work of the job.
+
+        A collision with another import (see :meth:`_omni_process`) then
+        costs nothing but the reading of the order: what the mapping writes
+        (the order's data, the customer) comes after. An order that cannot be
+        read or mapped claims nothing here; its processing says why.
+        """
+        channel = self.channel_id
+        if channel.order_policy != "confirm":
+            return
+        try:
+            order = channel._omni_build_adapter().parse_order(self._omni_raw())
+            by_key = self.env["omni.product.binding"]._omni_find_by_keys(
+                channel, [key for line in order.lines for key in _line_keys(line)])
+        except Exception:  # noqa: BLE001 - reported by the processing itself
+            return
+        self._omni_claim_stock(self.env["product.product"].union(
+            *(binding.product_id for binding in by_key.values())))
 
     def _omni_process_here(self):
         """Map in the current transaction (a click, the shop's API call)."""
