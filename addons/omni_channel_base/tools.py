@@ -1,6 +1,7 @@
 """Small helpers shared by every omni model; no model of their own."""
 
 import threading
+from contextlib import contextmanager
 
 from odoo.service.model import retrying
 
@@ -19,6 +20,22 @@ def same_transaction(env):
         or env.registry.in_test_mode()
         or env.context.get("omni_same_cursor")
     )
+
+
+@contextmanager
+def fresh_env(records):
+    """``records`` in a transaction begun now, committed at the end unless the
+    work raises; in tests, the one transaction (see :func:`same_transaction`).
+
+    A transaction at REPEATABLE READ sees the database as it was at its first
+    query: work done after waiting for a lock (or for another transaction to
+    commit) must read in a transaction begun after that wait.
+    """
+    if same_transaction(records.env):
+        yield records
+        return
+    with records.env.registry.cursor() as cr:
+        yield records.with_env(records.env(cr=cr))
 
 
 def write_outside(records, func):

@@ -422,11 +422,8 @@ class OmniBackendMixin(models.AbstractModel):
         transaction begun after the lock was taken sees all of it. Committed
         at the end unless the work raises. In tests, the one transaction.
         """
-        if tools.same_transaction(self.env):
-            yield self
-            return
-        with self.env.registry.cursor() as cr:
-            yield self.with_env(self.env(cr=cr))
+        with tools.fresh_env(self) as records:
+            yield records
 
     # --------------------------------------------------------------- rights
     def _omni_check_manager(self):
