@@ -2,7 +2,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-from contextlib import contextmanager
 from datetime import timezone
 from decimal import Decimal
 
@@ -349,9 +348,9 @@ class OmniExternalOrder(models.Model):
         self.ensure_one()
         for attempt in range(CLAIM_ATTEMPTS):
             try:
-                with self._omni_fresh_env() as order:
-                    order._omni_claim_first()
-                    return order._omni_process_here()
+                with tools.fresh_env(self) as order:
+                    parsed = order._omni_claim_first()
+                    return order._omni_process_here(parsed)
             except psycopg2.errors.SerializationFailure:
                 if attempt == CLAIM_ATTEMPTS - 1 or tools.same_transaction(self.env):
                     raise  # the job queue replays it later
@@ -363,37 +362,30 @@ class OmniExternalOrder(models.Model):
         A collision with another import (see :meth:`_omni_process`) then
         costs nothing but the reading of the order: what the mapping writes
         (the order's data, the customer) comes after. An order that cannot be
-        read or mapped claims nothing here; its processing says why.
+        read or mapped claims nothing here; its processing says why. Returns
+        the order as parsed (None if not), which the processing then reuses.
         """
         channel = self.channel_id
         if channel.order_policy != "confirm":
-            return
+            return None
         try:
             order = channel._omni_build_adapter().parse_order(self._omni_raw())
             by_key = self.env["omni.product.binding"]._omni_find_by_keys(
                 channel, [key for line in order.lines for key in _line_keys(line)])
         except Exception:  # noqa: BLE001 - reported by the processing itself
-            return
+            return None
         self._omni_claim_stock(self.env["product.product"].union(
             *(binding.product_id for binding in by_key.values())))
+        return order
 
-    def _omni_process_here(self):
-        """Map in the current transaction (a click, the shop's API call)."""
+    def _omni_process_here(self, parsed=None):
+        """Map in the current transaction (a click, the shop's API call);
+        ``parsed``: the order already read in this transaction, if any."""
         self.ensure_one()
         self._omni_lock()
         self.invalidate_recordset()
         lang = self.channel_id._omni_in_responsible_lang().env.lang
-        return self.with_context(lang=lang)._omni_process_in_lang()
-
-    @contextmanager
-    def _omni_fresh_env(self):
-        """These records in a transaction begun now and committed at the end
-        (the one transaction in tests); see ``omni.backend.mixin``."""
-        if tools.same_transaction(self.env):
-            yield self
-            return
-        with self.env.registry.cursor() as cr:
-            yield self.with_env(self.env(cr=cr))
+        return self.with_context(lang=lang)._omni_process_in_lang(parsed)
 
     def _omni_raw(self):
         return RawOrder(
@@ -403,11 +395,11 @@ class OmniExternalOrder(models.Model):
             updated_marker=self.updated_marker or "",
         )
 
-    def _omni_process_in_lang(self):
+    def _omni_process_in_lang(self, parsed=None):
         channel = self.channel_id
         raw = self._omni_raw()
         try:
-            order = self._omni_parse(channel, raw)
+            order = parsed if parsed is not None else self._omni_parse(channel, raw)
             self.write(self._omni_order_vals(order))
             self._omni_check(order)
             with self.env.cr.savepoint():
